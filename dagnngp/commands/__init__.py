@@ -1,0 +1,1 @@
+"""Sub-commands of the dagnngp CLI, one module each."""

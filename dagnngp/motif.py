@@ -1,0 +1,339 @@
+"""Connectivity motifs: DAG cells whose edges are zero, skip or linear.
+
+A motif has nodes ``0 .. H``; node 0 is the input and node ``H`` the output.
+Every pair ``s < t`` carries one edge operation:
+
+* ``zero``   -- no edge;
+* ``skip``   -- identity, ``X_t += X_s``;
+* ``linear`` -- fresh Gaussian weights followed by ReLU, ``X_t += sqrt(c/m) relu(W X_s)``.
+
+The canonical text form is the one used by the paper's code: groups separated
+by ``_``, group ``t`` (for target node ``t = 1 .. H``) listing the operation
+from each source ``0 .. t-1`` as a digit (0 zero, 1 skip, 2 linear).
+
+This module knows nothing of kernels; it is pure combinatorics.
+
+>>> m = Motif.parse("2_21_112")
+>>> m.n_nodes, str(m)
+(4, '2_21_112')
+>>> m.paths()
+(0, 1, 2, 2)
+>>> m.effective_depth_width()
+(1.25, 2.4)
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+__all__ = ["MAX_NODES", "MAX_LISTED_PATHS", "Motif", "MotifError", "Op"]
+
+#: Largest number of nodes a motif may have.  Kernels cost O(H^2) Gram
+#: matrices, and path counts grow like 2^H, so larger cells are refused.
+MAX_NODES = 64
+
+#: ``Motif.paths()`` lists every path; beyond this many it refuses and points
+#: to ``Motif.path_depth_counts()``, which never enumerates.
+MAX_LISTED_PATHS = 1_000_000
+
+
+class MotifError(ValueError):
+    """A motif description is malformed; the message says what and where."""
+
+
+class Op(enum.IntEnum):
+    """Edge operation, with the paper code's digit as its value."""
+
+    ZERO = 0
+    SKIP = 1
+    LINEAR = 2
+
+    @classmethod
+    def coerce(cls, value: object, where: str = "") -> Op:
+        """Turn an ``Op``, a digit (0/1/2) or a name into an ``Op``."""
+        at = f" at {where}" if where else ""
+        if isinstance(value, Op):
+            return value
+        if isinstance(value, bool):
+            raise MotifError(f"edge operation{at} is a bool ({value!r}); use 'zero', 'skip' or 'linear'")
+        if isinstance(value, int):
+            try:
+                return cls(value)
+            except ValueError:
+                raise MotifError(
+                    f"unknown edge operation {value!r}{at}: use 0 (zero), 1 (skip) or 2 (linear)"
+                ) from None
+        if isinstance(value, str):
+            key = value.strip().lower()
+            if key in _OP_NAMES:
+                return _OP_NAMES[key]
+            raise MotifError(
+                f"unknown edge operation {value!r}{at}: use 'zero', 'skip' or 'linear' "
+                f"(aliases: {', '.join(sorted(k for k in _OP_NAMES if not k.isdigit()))})"
+            )
+        raise MotifError(
+            f"edge operation{at} must be an Op, an int or a name, not {type(value).__name__}"
+        )
+
+
+_OP_NAMES: dict[str, Op] = {
+    "0": Op.ZERO, "zero": Op.ZERO, "none": Op.ZERO,
+    "1": Op.SKIP, "skip": Op.SKIP, "identity": Op.SKIP, "id": Op.SKIP,
+    "2": Op.LINEAR, "linear": Op.LINEAR, "lin": Op.LINEAR, "relu": Op.LINEAR,
+}
+
+_GROUP_RE = re.compile(r"^[0-9]+$")
+
+
+@dataclass(frozen=True)
+class Motif:
+    """A DAG cell with nodes ``0 .. n_nodes-1`` and one op per pair ``s < t``.
+
+    ``ops[t-1][s]`` is the op of edge ``s -> t`` (so ``ops`` has ``n_nodes-1``
+    rows, row ``t-1`` of length ``t``).  Build one with :meth:`parse` or
+    :meth:`from_edges`; instances are immutable and hashable.
+
+    >>> Motif.from_edges(3, {(0, 1): "linear", (1, 2): "skip"})
+    Motif('2_01')
+    """
+
+    ops: tuple[tuple[Op, ...], ...]
+
+    def __post_init__(self) -> None:
+        rows = self.ops
+        if not isinstance(rows, tuple) or len(rows) == 0:
+            raise MotifError("a motif needs at least 2 nodes (an input and an output)")
+        if len(rows) + 1 > MAX_NODES:
+            raise MotifError(
+                f"motif has {len(rows) + 1} nodes; the maximum is {MAX_NODES} (dagnngp.motif.MAX_NODES)"
+            )
+        for t, row in enumerate(rows, start=1):
+            if len(row) != t:
+                raise MotifError(
+                    f"node {t} must list {t} incoming ops (one per source 0..{t - 1}), got {len(row)}"
+                )
+            for s, op in enumerate(row):
+                if not isinstance(op, Op):
+                    raise MotifError(f"edge ({s}, {t}) holds {op!r}, not an Op")
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def parse(cls, text: str) -> Motif:
+        """Parse the paper code's string (``"2_21_112"``) or a NAS-Bench-201 cell.
+
+        >>> Motif.parse("2_02_002").n_nodes
+        4
+        """
+        if not isinstance(text, str):
+            raise MotifError(f"motif text must be a str, not {type(text).__name__}")
+        raw = text.strip()
+        if not raw:
+            raise MotifError(
+                "empty motif string: write one group per target node, e.g. '2_21_112' "
+                "(0 zero, 1 skip, 2 linear)"
+            )
+        if raw.startswith("|"):
+            from dagnngp.nas import parse_nb201  # lazy: NAS encodings live there
+
+            return parse_nb201(raw).motif
+        groups = raw.split("_")
+        if len(groups) + 1 > MAX_NODES:
+            raise MotifError(
+                f"{text!r} describes {len(groups) + 1} nodes; the maximum is {MAX_NODES}"
+            )
+        rows: list[tuple[Op, ...]] = []
+        for t, group in enumerate(groups, start=1):
+            if not group:
+                raise MotifError(
+                    f"{text!r}: group {t} (node {t}) is empty; it needs {t} digit(s), "
+                    "one per source node"
+                )
+            if not _GROUP_RE.match(group):
+                bad = next(ch for ch in group if not ch.isdigit())
+                raise MotifError(
+                    f"{text!r}: group {t} ({group!r}) has the character {bad!r}; "
+                    "use only the digits 0 (zero), 1 (skip), 2 (linear)"
+                )
+            if len(group) != t:
+                raise MotifError(
+                    f"{text!r}: group {t} ({group!r}) has {len(group)} digit(s) but node {t} "
+                    f"has {t} possible source(s) 0..{t - 1}; group t must have t digits"
+                )
+            row = []
+            for s, ch in enumerate(group):
+                if ch not in "012":
+                    raise MotifError(
+                        f"{text!r}: digit {ch!r} for edge ({s}, {t}) in group {t} is not an op; "
+                        "use 0 (zero), 1 (skip) or 2 (linear)"
+                    )
+                row.append(Op(int(ch)))
+            rows.append(tuple(row))
+        return cls(tuple(rows))
+
+    @classmethod
+    def from_edges(cls, n_nodes: int, edges: Mapping[tuple[int, int], object]) -> Motif:
+        """Build a motif from ``{(s, t): op}``; missing pairs are zero edges.
+
+        ``op`` may be an :class:`Op`, a digit or a name (``"zero"``, ``"skip"``, ``"linear"``).
+
+        >>> str(Motif.from_edges(4, {(0, 1): 2, (0, 2): 2, (2, 3): 2, (0, 3): 1,
+        ...                          (1, 2): 1, (1, 3): 1}))
+        '2_21_112'
+        """
+        if isinstance(n_nodes, bool) or not isinstance(n_nodes, int):
+            raise MotifError(f"n_nodes must be an int, not {type(n_nodes).__name__}")
+        if n_nodes < 2:
+            raise MotifError(f"a motif needs at least 2 nodes, got n_nodes={n_nodes}")
+        if n_nodes > MAX_NODES:
+            raise MotifError(f"n_nodes={n_nodes} exceeds the maximum of {MAX_NODES}")
+        if not isinstance(edges, Mapping):
+            raise MotifError("edges must be a mapping {(s, t): op}")
+        table = [[Op.ZERO] * t for t in range(1, n_nodes)]
+        for key, op in edges.items():
+            if not (isinstance(key, tuple) and len(key) == 2 and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in key
+            )):
+                raise MotifError(f"edge key {key!r} must be a pair of ints (source, target)")
+            s, t = key
+            if s == t:
+                raise MotifError(f"edge {key!r} is a self-loop; edges go from s to t with s < t")
+            if s > t:
+                raise MotifError(
+                    f"edge {key!r} goes backward; edges go forward from s to t with s < t "
+                    f"(did you mean ({t}, {s})?)"
+                )
+            if s < 0 or t >= n_nodes:
+                raise MotifError(
+                    f"edge {key!r} names a node outside 0..{n_nodes - 1}"
+                )
+            table[t - 1][s] = Op.coerce(op, where=f"edge {key!r}")
+        return cls(tuple(tuple(row) for row in table))
+
+    # ---------------------------------------------------------------- basics
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes ``H + 1``."""
+        return len(self.ops) + 1
+
+    @property
+    def output(self) -> int:
+        """Index ``H`` of the output node."""
+        return len(self.ops)
+
+    def op(self, s: int, t: int) -> Op:
+        """Operation on edge ``s -> t`` (``s < t``)."""
+        if not (0 <= s < t <= self.output):
+            raise MotifError(f"no edge ({s}, {t}) in a motif with nodes 0..{self.output}")
+        return self.ops[t - 1][s]
+
+    def edges(self) -> Iterator[tuple[int, int, Op]]:
+        """Non-zero edges as ``(s, t, op)`` in topological order."""
+        for t, row in enumerate(self.ops, start=1):
+            for s, op in enumerate(row):
+                if op is not Op.ZERO:
+                    yield s, t, op
+
+    def sources(self, t: int, op: Op | None = None) -> tuple[int, ...]:
+        """Sources of the non-zero edges into ``t`` (only those of ``op`` if given)."""
+        if not (1 <= t <= self.output):
+            return ()
+        return tuple(
+            s for s, o in enumerate(self.ops[t - 1])
+            if o is not Op.ZERO and (op is None or o is op)
+        )
+
+    @property
+    def n_linear(self) -> int:
+        """Number of linear (parametrised) edges."""
+        return sum(1 for _, _, op in self.edges() if op is Op.LINEAR)
+
+    def __str__(self) -> str:
+        return "_".join("".join(str(int(op)) for op in row) for row in self.ops)
+
+    def __repr__(self) -> str:
+        return f"Motif({str(self)!r})"
+
+    # -------------------------------------------------------------- structure
+    @cached_property
+    def reachable_from_input(self) -> frozenset[int]:
+        """Nodes with a path from node 0 (node 0 included)."""
+        seen = {0}
+        for s, t, _ in self.edges():
+            if s in seen:
+                seen.add(t)
+        return frozenset(seen)
+
+    @cached_property
+    def reaching_output(self) -> frozenset[int]:
+        """Nodes with a path to the output node (the output included)."""
+        seen = {self.output}
+        for s, t, _ in sorted(self.edges(), key=lambda e: -e[1]):
+            if t in seen:
+                seen.add(s)
+        return frozenset(seen)
+
+    @cached_property
+    def _depth_counts(self) -> tuple[dict[int, int], ...]:
+        # counts[t][d] = number of paths 0 -> t with exactly d linear edges
+        counts: list[dict[int, int]] = [{0: 1}] + [{} for _ in range(self.output)]
+        for t in range(1, self.n_nodes):
+            acc = counts[t]
+            for s, op in enumerate(self.ops[t - 1]):
+                if op is Op.ZERO:
+                    continue
+                shift = 1 if op is Op.LINEAR else 0
+                for d, c in counts[s].items():
+                    acc[d + shift] = acc.get(d + shift, 0) + c
+        return tuple(counts)
+
+    def path_depth_counts(self) -> dict[int, int]:
+        """``{d: number of input-to-output paths with d linear edges}``, never enumerating.
+
+        >>> Motif.parse("2_21_112").path_depth_counts()
+        {0: 1, 1: 1, 2: 2}
+        """
+        return dict(sorted(self._depth_counts[self.output].items()))
+
+    @property
+    def n_paths(self) -> int:
+        """Number ``P`` of distinct input-to-output paths."""
+        return sum(self._depth_counts[self.output].values())
+
+    def paths(self) -> tuple[int, ...]:
+        """The ``d_p`` (linear edges on path ``p``) of every input-to-output path, sorted.
+
+        Raises :class:`MotifError` when there are more than ``MAX_LISTED_PATHS``
+        paths; use :meth:`path_depth_counts` then.
+        """
+        if self.n_paths > MAX_LISTED_PATHS:
+            raise MotifError(
+                f"{self!s} has {self.n_paths} paths, more than MAX_LISTED_PATHS="
+                f"{MAX_LISTED_PATHS}; use path_depth_counts() instead"
+            )
+        return tuple(d for d, c in self.path_depth_counts().items() for _ in range(c))
+
+    def effective_depth_width(self) -> tuple[float, float]:
+        """Definition 4.1 of the paper: ``(d_bar, m_bar)``.
+
+        ``d_bar`` is the mean number of linear edges per path and ``m_bar`` the
+        number of paths with at least one linear edge divided by ``d_bar``.
+        Returns ``(0.0, 0.0)`` when there is no path or ``d_bar == 0`` (the
+        public code's convention).
+
+        >>> Motif.parse("1_01_222").effective_depth_width()
+        (1.0, 3.0)
+        """
+        counts = self._depth_counts[self.output]
+        total = sum(counts.values())
+        if total == 0:
+            return (0.0, 0.0)
+        depth_sum = sum(d * c for d, c in counts.items())
+        if depth_sum == 0:
+            return (0.0, 0.0)
+        d_bar = depth_sum / total
+        parametrised = sum(c for d, c in counts.items() if d > 0)
+        return (d_bar, parametrised * total / depth_sum)

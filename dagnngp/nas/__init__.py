@@ -1,0 +1,1 @@
+"""NAS cell encodings, effective depth/width and the search-space filter."""

@@ -1,0 +1,46 @@
+"""Numeric evaluation of motif kernels.
+
+The NumPy reference (:func:`nngp`) is the ground truth every faster backend
+is tested against.
+
+>>> from dagnngp.numerics import nngp, pair_gram
+>>> K0, mu0 = pair_gram(0.5)
+>>> round(float(nngp("2_02_002", K0).output[0, 1]), 5)
+0.73813
+"""
+
+from dagnngp.numerics.bounds import (
+    least_eigenvalue,
+    least_eigenvalue_2x2,
+    min_pair_gap,
+    pair_gap,
+    rule12,
+    rule12_gram,
+)
+from dagnngp.numerics.dual import (
+    relu_correlation,
+    relu_dual,
+    relu_gap,
+    relu_gap_from_distance,
+    relu_mean,
+)
+from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nngp, pair_gram
+
+__all__ = [
+    "NNGPResult",
+    "as_motif",
+    "inputs_to_gram",
+    "least_eigenvalue",
+    "least_eigenvalue_2x2",
+    "min_pair_gap",
+    "nngp",
+    "pair_gap",
+    "pair_gram",
+    "relu_correlation",
+    "relu_dual",
+    "relu_gap",
+    "relu_gap_from_distance",
+    "relu_mean",
+    "rule12",
+    "rule12_gram",
+]

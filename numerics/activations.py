@@ -1,0 +1,66 @@
+"""Numeric dual maps of activations, looked up by name.
+
+An activation's maps act on the *pre-activation* Gram matrix ``K`` of one
+linear edge (the source node's Gram plus the bias variance):
+
+* ``dual(K)``  -- ``c E[s(u_i) s(u_j)]`` for ``u ~ N(0, K)``: the edge's output Gram;
+* ``mean(d)``  -- ``sqrt(c) E[s(u_i)]`` for ``u_i ~ N(0, d_i)``: the normalised mean
+  ``lim m^-1/2 sum_k Z_ik`` of the edge's output, which enters the exact model's
+  cross terms.
+
+>>> act = get_activation("relu")
+>>> float(act.mean(np.array([1.0]))[0]) == float(np.sqrt(1 / np.pi))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dagnngp.numerics.dual import relu_dual, relu_mean
+
+__all__ = ["ActivationMaps", "ACTIVATIONS", "get_activation", "register_activation"]
+
+
+@dataclass(frozen=True)
+class ActivationMaps:
+    """The two maps the recursions need, bound to one ``c_sigma`` and parameters."""
+
+    name: str
+    dual: Callable[[np.ndarray], np.ndarray]
+    mean: Callable[[np.ndarray], np.ndarray]
+
+
+#: name -> factory(c_sigma, **params) -> ActivationMaps
+ACTIVATIONS: dict[str, Callable[..., ActivationMaps]] = {}
+
+
+def register_activation(name: str, factory: Callable[..., ActivationMaps]) -> None:
+    """Make ``factory(c_sigma, **params)`` available as ``activation=name``."""
+    ACTIVATIONS[name] = factory
+
+
+def _relu(c_sigma: float) -> ActivationMaps:
+    return ActivationMaps(
+        "relu",
+        lambda K: relu_dual(K, c_sigma),
+        lambda d: relu_mean(d, c_sigma),
+    )
+
+
+register_activation("relu", _relu)
+
+
+def get_activation(name: str = "relu", c_sigma: float = 2.0, **params: float) -> ActivationMaps:
+    """The maps of activation ``name`` with weight-variance scale ``c_sigma``."""
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"activation={name!r} is not known; available: {', '.join(sorted(ACTIVATIONS))}"
+        )
+    try:
+        return ACTIVATIONS[name](c_sigma, **params)
+    except TypeError as exc:
+        raise ValueError(f"bad parameters {params!r} for activation {name!r}: {exc}") from None

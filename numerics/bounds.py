@@ -1,0 +1,106 @@
+"""Least-eigenvalue bounds: the 2x2 gap of Lemma 3.3, its minimum, and rule (12).
+
+>>> from dagnngp import Motif
+>>> round(float(rule12(Motif.parse("2_21_112"), 0.5)), 5)
+1.52319
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dagnngp.motif import Motif
+from dagnngp.numerics.dual import relu_gap_from_distance
+from dagnngp.numerics.reference import as_motif
+from dagnngp.numerics.validate import check_gram
+
+__all__ = [
+    "least_eigenvalue",
+    "least_eigenvalue_2x2",
+    "min_pair_gap",
+    "pair_gap",
+    "rule12",
+    "rule12_gram",
+]
+
+
+def least_eigenvalue_2x2(a: object, c: object, b: object) -> np.ndarray:
+    """Least eigenvalue of ``[[a, b], [b, c]]``: ``(a+c)/2 - sqrt(((a-c)/2)^2 + b^2)``.
+
+    Correct for negative ``b`` too (the paper's ``P - f`` form assumes ``b >= 0``).
+
+    >>> float(least_eigenvalue_2x2(4.0, 4.0, -0.36338))
+    3.63662
+    """
+    a, c, b = (np.asarray(v, dtype=float) for v in (a, c, b))
+    return 0.5 * (a + c) - np.hypot(0.5 * (a - c), b)
+
+
+def pair_gap(K: object, i: int, j: int) -> float:
+    """2x2 least eigenvalue of the principal submatrix of ``K`` on inputs ``i != j``."""
+    K = np.asarray(K)
+    n = K.shape[0]
+    if i == j or not (0 <= i < n and 0 <= j < n):
+        raise ValueError(f"need two distinct input indices in 0..{n - 1}, got ({i}, {j})")
+    return float(least_eigenvalue_2x2(K[i, i], K[j, j], K[i, j]))
+
+
+def min_pair_gap(K: object) -> tuple[float, int, int]:
+    """``min_{i != j}`` of the 2x2 gap, with the minimising pair: Lemma 3.3's upper bound.
+
+    >>> min_pair_gap(np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.0]]))
+    (0.5, 0, 1)
+    """
+    K = np.asarray(K, dtype=float)
+    n = K.shape[0] if K.ndim == 2 else 0
+    if K.ndim != 2 or K.shape[1] != n or n < 2:
+        raise ValueError(f"min_pair_gap needs an N x N matrix with N >= 2, got shape {K.shape}")
+    d = np.diagonal(K)
+    gaps = least_eigenvalue_2x2(d[:, None], d[None, :], K)
+    np.fill_diagonal(gaps, np.inf)
+    i, j = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+    i, j = (int(i), int(j)) if i < j else (int(j), int(i))
+    return float(gaps[i, j]), i, j
+
+
+def least_eigenvalue(K: object) -> float:
+    """Least eigenvalue of a symmetric matrix (validated as a Gram matrix first)."""
+    arr = check_gram(K, "K", check_psd=False)
+    return float(np.linalg.eigvalsh(arr.astype(np.float64))[0])
+
+
+def rule12(motif: Motif | str, C: object) -> np.ndarray:
+    """Rule (12) of the paper at correlation ``C``: ``P - sum_p h^{d_p}(C)``.
+
+    Evaluated as ``sum_p (1 - h^{d_p}(C))`` with the gap carried from map to map,
+    so it keeps relative accuracy as ``C -> 1``.  Vectorised over ``C``.
+    """
+    m = as_motif(motif)
+    C = np.asarray(C, dtype=float)
+    if np.any(~np.isfinite(C)) or np.any(np.abs(C) > 1):
+        raise ValueError("correlations C must be finite and lie in [-1, 1]")
+    counts = m.path_depth_counts()
+    total = np.zeros_like(C)
+    gap = 1.0 - C
+    for d in range(max(counts, default=-1) + 1):
+        if d > 0:
+            gap = relu_gap_from_distance(gap)
+        total = total + counts.get(d, 0) * gap
+    return total
+
+
+def rule12_gram(motif: Motif | str, K0: object) -> tuple[float, int, int]:
+    """Rule (12) minimised over input pairs of a Gram matrix (inputs normalised first)."""
+    K0 = check_gram(K0, "K0")
+    n = K0.shape[0]
+    if n < 2:
+        raise ValueError("rule (12) needs at least two inputs")
+    root = np.sqrt(np.diagonal(K0))
+    if np.any(root == 0):
+        raise ValueError("rule (12) needs non-zero inputs (a zero row has no correlation)")
+    C = np.clip(K0 / np.multiply.outer(root, root), -1, 1)
+    vals = rule12(motif, C)
+    np.fill_diagonal(vals, np.inf)
+    i, j = np.unravel_index(int(np.argmin(vals)), vals.shape)
+    i, j = (int(i), int(j)) if i < j else (int(j), int(i))
+    return float(vals[i, j]), i, j

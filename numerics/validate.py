@@ -1,0 +1,130 @@
+"""Argument validation shared by the numeric entry points.
+
+Every public function validates first and raises a ``ValueError`` that says
+what is wrong and how to fix it, so no NaN or deep traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["check_c_sigma", "check_gram", "check_means", "check_model", "PSD_CHECK_MAX_N"]
+
+#: Full eigenvalue PSD checks (O(N^3)) are done up to this many inputs; above
+#: it only the O(N^2) necessary conditions (finite, symmetric, |K_ij| <= sqrt(K_ii K_jj)).
+PSD_CHECK_MAX_N = 2048
+
+MODELS = ("exact", "paper")
+
+
+def check_model(model: str) -> str:
+    if model not in MODELS:
+        raise ValueError(
+            f"model={model!r} is not known; use 'exact' (the true infinite-width limit, "
+            "with cross terms) or 'paper' (the paper's recursion, which drops them)"
+        )
+    return model
+
+
+def check_c_sigma(c_sigma: float) -> float:
+    try:
+        value = float(c_sigma)
+    except (TypeError, ValueError):
+        raise ValueError(f"c_sigma must be a positive number, not {c_sigma!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"c_sigma={c_sigma!r} is not a positive finite number; the weight variance "
+            "scale must be > 0 (2.0 is He initialisation for ReLU)"
+        )
+    return value
+
+
+def _float_array(x: object, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as an array: {exc}") from None
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.dtype not in (np.float32, np.float64):
+        raise ValueError(f"{name} must hold real numbers (float32 or float64), got dtype {arr.dtype}")
+    return arr
+
+
+def check_gram(K: object, name: str = "K0", check_psd: bool | None = None) -> np.ndarray:
+    """Validate a Gram matrix and return it as a symmetric float array.
+
+    ``check_psd=None`` runs the eigenvalue test when ``N <= PSD_CHECK_MAX_N``.
+    """
+    arr = _float_array(K, name)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be a square N x N matrix, got shape {arr.shape}")
+    n = arr.shape[0]
+    if n == 0:
+        raise ValueError(f"{name} is empty; pass at least one input")
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"{name} has a non-finite entry (NaN or inf) at {tuple(int(i) for i in bad)}; "
+            "check the inputs that produced it"
+        )
+    eps = float(np.finfo(arr.dtype).eps)
+    scale = float(np.max(np.abs(arr))) or 1.0
+    tol = 64 * eps * scale
+    asym = float(np.max(np.abs(arr - arr.T)))
+    if asym > tol * max(1, n):
+        raise ValueError(
+            f"{name} is not symmetric (largest |K - K.T| = {asym:.3g}); a Gram matrix "
+            "X @ X.T is, use dagnngp.numerics.inputs_to_gram(X)"
+        )
+    arr = 0.5 * (arr + arr.T)
+    diag = np.diagonal(arr)
+    if np.any(diag < -tol):
+        i = int(np.argmin(diag))
+        raise ValueError(f"{name} has a negative diagonal entry {name}[{i},{i}] = {diag[i]:.6g}; "
+                         "a Gram matrix has squared norms on its diagonal")
+    root = np.sqrt(np.maximum(diag, 0))
+    excess = np.abs(arr) - np.multiply.outer(root, root)
+    if np.any(excess > tol):
+        i, j = (int(v) for v in np.unravel_index(np.argmax(excess), excess.shape))
+        raise ValueError(
+            f"{name} is not positive semi-definite: |{name}[{i},{j}]| = {abs(arr[i, j]):.6g} exceeds "
+            f"sqrt({name}[{i},{i}] {name}[{j},{j}]) = {root[i] * root[j]:.6g}; a Gram matrix X @ X.T "
+            "of real inputs is, use dagnngp.numerics.inputs_to_gram(X)"
+        )
+    if check_psd is None:
+        check_psd = n <= PSD_CHECK_MAX_N
+    if check_psd and n > 2:
+        least = float(np.linalg.eigvalsh(arr.astype(np.float64))[0])
+        if least < -n * tol:
+            raise ValueError(
+                f"{name} is not positive semi-definite: its least eigenvalue is {least:.6g} "
+                f"(tolerance {n * tol:.2g}); a Gram matrix X @ X.T of real inputs is, "
+                "use dagnngp.numerics.inputs_to_gram(X)"
+            )
+    return arr
+
+
+def check_means(mu: object, K: np.ndarray, name: str = "mu0") -> np.ndarray:
+    """Validate normalised input means against their Gram ``K`` (``|mu_i| <= sqrt(K_ii)``)."""
+    n = K.shape[0]
+    if mu is None:
+        return np.zeros(n, dtype=K.dtype)
+    arr = _float_array(mu, name).astype(K.dtype, copy=False)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match K0, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has a non-finite entry (NaN or inf)")
+    eps = float(np.finfo(K.dtype).eps)
+    root = np.sqrt(np.maximum(np.diagonal(K), 0))
+    excess = np.abs(arr) - root
+    if np.any(excess > 64 * eps * max(1.0, float(root.max()))):
+        i = int(np.argmax(excess))
+        raise ValueError(
+            f"{name}[{i}] = {arr[i]:.6g} is impossible: a normalised mean m^-1/2 sum_k x_k is at "
+            f"most the norm sqrt(K0[{i},{i}]) = {root[i]:.6g} (Cauchy-Schwarz); build both "
+            "with dagnngp.numerics.inputs_to_gram(X)"
+        )
+    return arr

@@ -1,0 +1,1 @@
+"""Executable checks of the paper's lemmas and bounds."""

@@ -1,0 +1,1 @@
+"""Symbolic derivations of motif kernels (SymPy); never imports a numeric backend."""
