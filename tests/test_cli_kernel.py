@@ -1,0 +1,60 @@
+"""``dagnngp kernel`` and the top-level CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dagnngp.cli import COMMANDS, main
+
+
+def test_help_lists_every_available_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "kernel" in out and "NNGP kernel" in out
+    import importlib.util
+
+    for name, module in COMMANDS.items():
+        if importlib.util.find_spec(module) is not None:
+            assert name in out
+
+
+def test_kernel_text_output(capsys):
+    assert main(["kernel", "2_21_112", "--C", "0.5", "--model", "paper"]) == 0
+    out = capsys.readouterr().out
+    assert "1.523190917" in out  # spec §2.3: DAG#3 paper-model gap at C = 0.5 is 1.52319
+    assert "P = 4" in out and "[0, 1, 2, 2]" in out and "(1.25, 2.4)" in out
+
+
+def test_kernel_json_output(capsys):
+    assert main(["kernel", "1_01_222", "--C", "0", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["diagonal"] == pytest.approx(4.90986, abs=1e-5)  # 3 + 6/pi, exact model
+    assert data["gap_2x2"] == pytest.approx(2.04507, abs=1e-5)
+    assert data["P"] == 3 and data["d_p"] == [1, 1, 1]
+    assert (data["effective_depth"], data["effective_width"]) == (1.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["kernel", "2_3_112"], "group 2"),
+        (["kernel", "2_21_112", "--C", "1.5"], "correlation must lie in [-1, 1]"),
+        (["kernel", "2_21_112", "--c-sigma", "-1"], "c_sigma"),
+    ],
+)
+def test_kernel_bad_input_exits_2_with_a_message(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_installed_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-m", "dagnngp.cli", "kernel", "2_02_002", "--C", "0.9"],
+                          capture_output=True, text=True, check=True)
+    assert "0.075149" in proc.stdout  # spec §2.3: lambda_dag1 at C = 0.9 is 0.07515

@@ -1,0 +1,38 @@
+"""Every docstring example of the installed package runs and prints what it shows."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import dagnngp
+
+# modules whose examples need optional extras are skipped when those are missing
+_OPTIONAL = {"cupy"}
+
+
+def _modules() -> list[str]:
+    names = ["dagnngp"]
+    for info in pkgutil.walk_packages(dagnngp.__path__, "dagnngp."):
+        names.append(info.name)
+    for sub in ("theory", "numerics", "proofs_check"):
+        pkg = importlib.import_module(f"dagnngp.{sub}")
+        names.append(pkg.__name__)
+        names.extend(i.name for i in pkgutil.walk_packages(pkg.__path__, f"{pkg.__name__}."))
+    return sorted(set(names))
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples(name):
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:  # an optional backend that is not installed
+        if exc.name in _OPTIONAL:
+            pytest.skip(f"{name} needs {exc.name}")
+        raise
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+                             verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed; see output"
