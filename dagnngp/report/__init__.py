@@ -1,0 +1,1 @@
+"""The main job: `dagnngp report`, one self-contained page of the paper's analysis, reproduced and checked."""
