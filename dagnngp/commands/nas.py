@@ -54,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if name == "table":
             p.add_argument("--plot", metavar="OUT.png", help="write a Fig. 5-style scatter")
         else:
-            p.add_argument("--score-col", default="nwot", help="score column, higher is better (default nwot)")
+            p.add_argument("--score-col", default="nwot",
+                           help="score column, higher is better (default nwot)")
             p.add_argument("--runs", type=int, default=500, help="number of search runs (default 500)")
             p.add_argument("--samples", type=int, default=100, help="cells sampled per run (default 100)")
             p.add_argument("--seed", type=int, default=0)
@@ -194,12 +195,14 @@ def _table(args: argparse.Namespace) -> int:
           + (f", {rep['dropped_rows']} rows dropped" if rep["dropped_rows"] else ""))
     print(f"{'d_bar':>7} {'m_bar':>7} {'count':>6} {'mean':>8} {'std':>7}  box")
     for g in rep["groups"]:
-        print(f"{g['dbar']:7.4f} {g['mbar']:7.4f} {g['count']:6d} {g['mean']:8.2f} {_fmt(g['std'], 2):>7}  "
+        std = _fmt(g["std"], 2)
+        print(f"{g['dbar']:7.4f} {g['mbar']:7.4f} {g['count']:6d} {g['mean']:8.2f} {std:>7}  "
               f"{'in' if g['inside'] else ''}")
     print(f"multiple correlation R of accuracy on (d_bar, m_bar): {_fmt(rep['R'])} over cells, "
           f"{_fmt(rep['R_groups'])} over group means")
     b = rep["box"]
-    print(f"box {b['name']}: d in [{b['d'][0]:.4g}, {b['d'][1]:.4g}], m in [{b['m'][0]:.4g}, {b['m'][1]:.4g}]")
+    print(f"box {b['name']}: d in [{b['d'][0]:.4g}, {b['d'][1]:.4g}], "
+          f"m in [{b['m'][0]:.4g}, {b['m'][1]:.4g}]")
     for side in ("inside", "outside"):
         s = rep[side]
         print(f"  {side:8} {s['count']:6d} cells ({100 * s['fraction']:.1f}%)  mean {_fmt(s['mean'], 2)}  "

@@ -9,7 +9,8 @@
 * :mod:`dagnngp.nas.plot`     -- Fig. 5-style scatter (matplotlib, loaded on use).
 
 >>> from dagnngp.nas import parse_nb201, PAPER_BOX_NB201
->>> cell = parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+>>> cell = parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+...                     "+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
 >>> d, m = cell.effective_depth_width(); (d, round(m, 4), PAPER_BOX_NB201.contains(d, m))
 (1.75, 1.7143, True)
 """

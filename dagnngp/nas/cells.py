@@ -23,7 +23,7 @@ import enum
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -109,12 +109,14 @@ def register_op(name: str, op_class_: OpClass | str | int) -> None:
         try:
             cls = OpClass(op_class_)
         except ValueError:
-            raise MotifError(f"unknown op class {op_class_!r}: use 1 (param), 0 (nonparam), -1 (none)") from None
+            raise MotifError(
+                f"unknown op class {op_class_!r}: use 1 (param), 0 (nonparam), -1 (none)"
+            ) from None
     _OP_CLASSES[name.strip()] = cls
     op_class.cache_clear()
 
 
-@lru_cache(maxsize=None)
+@cache
 def op_class(name: str) -> OpClass:
     """Class of a NAS op name; unknown names raise :class:`~dagnngp.MotifError`.
 
@@ -138,7 +140,8 @@ class NB201Cell:
     :attr:`motif` follow the same layout.  Any number of nodes is accepted
     (NAS-Bench-201 itself has 4).
 
-    >>> c = parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+    >>> c = parse_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+    ...                 "+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
     >>> c.n_nodes, c.label(1, 3), c.op_class(0, 3).name, c.motif.paths()
     (4, 'nor_conv_3x3', 'NONPARAM', (0, 2, 2, 3))
     """
@@ -234,7 +237,9 @@ def parse_nb201(text: str | NB201Cell) -> NB201Cell:
                 raise MotifError(f"{where}: the source {src!r} is not a node index")
             s = int(src)
             if s >= t:
-                raise MotifError(f"{where}: source node {s} is not before target node {t} (sources 0..{t - 1})")
+                raise MotifError(
+                    f"{where}: source node {s} is not before target node {t} (sources 0..{t - 1})"
+                )
             if s in by_source:
                 raise MotifError(f"{where}: source node {s} appears twice in group {t}")
             try:

@@ -280,7 +280,9 @@ def resolve_box(box: str | Box | SpaceCenter, points: np.ndarray | None = None,
         return box.box(frac)
     if box == "code":
         if radius_fraction is not None:
-            raise DataError("the code box has fixed bounds; --radius-fraction applies to 'paper' or 'computed'")
+            raise DataError(
+                "the code box has fixed bounds; --radius-fraction applies to 'paper' or 'computed'"
+            )
         return CODE_BOX_NB201
     if box == "paper":
         return (PAPER_CENTER_DARTS if space == "darts" else PAPER_CENTER_NB201).box(frac)
@@ -317,7 +319,8 @@ def table_report(
     """
     for col in (arch_col, acc_col):
         if col not in table:
-            raise DataError(f"no column {col!r}; the columns are {', '.join(k for k in table if k[0] != '_')}")
+            names = ", ".join(k for k in table if not k.startswith("_"))
+            raise DataError(f"no column {col!r}; the columns are {names}")
     cells = list(table[arch_col])
     acc = np.asarray(table[acc_col], dtype=float)
     if len(cells) != len(acc):
