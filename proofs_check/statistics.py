@@ -1,0 +1,118 @@
+"""Comparing an analytic kernel with a Monte Carlo estimate, at a stated false-alarm rate.
+
+Each Monte Carlo entry is an average of ``draws`` independent per-draw Grams,
+so ``(mean - truth) / stderr`` follows Student's t with ``draws - 1`` degrees
+of freedom when the per-draw values are close to normal (they are sums over
+``m`` neurons).  A comparison of ``n`` entries rejects when any
+``|t| > t_{draws-1}(1 - alpha / (2 n))``: by Bonferroni the probability that
+correct code is rejected is at most ``alpha`` for the whole matrix.
+
+The finite-width mean also differs from the infinite-width limit by a bias of
+order ``1/m``; at ``m >= 1024`` with tens of draws it is a small fraction of
+the standard error, which is ``O(m^-1/2 draws^-1/2)``.
+
+>>> import numpy as np
+>>> cmp = compare_to_mc(np.eye(2), np.eye(2) + 0.01, np.full((2, 2), 0.01), draws=20, alpha=0.01)
+>>> cmp.rejected, cmp.n_entries, round(cmp.threshold, 3)
+(False, 3, 3.495)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MCComparison", "SUITE_ALPHA", "compare_to_mc", "t_threshold"]
+
+#: False-alarm rate of one whole comparison (all entries of one matrix) in the checks.
+SUITE_ALPHA = 1e-3
+
+
+def t_threshold(draws: int, n_entries: int, alpha: float) -> float:
+    """``|t|`` above which one of ``n_entries`` comparisons is rejected, for family-wise level ``alpha``.
+
+    >>> round(t_threshold(30, 1, 0.05), 4)  # the usual two-sided 5% t quantile, 29 d.o.f.
+    2.0452
+    """
+    from scipy.stats import t as student_t
+
+    if draws < 2:
+        raise ValueError(f"need draws >= 2 for a t statistic, got {draws}")
+    if n_entries < 1:
+        raise ValueError(f"need at least one entry to compare, got {n_entries}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    return float(student_t.ppf(1.0 - alpha / (2.0 * n_entries), df=draws - 1))
+
+
+@dataclass
+class MCComparison:
+    """Result of :func:`compare_to_mc`.
+
+    ``t_scores`` has the shape of the compared matrix (NaN outside the compared
+    entries); ``worst`` is the index of the largest ``|t|``.
+    """
+
+    t_scores: np.ndarray
+    max_abs_t: float
+    worst: tuple[int, ...]
+    threshold: float
+    alpha: float
+    n_entries: int
+    draws: int
+
+    @property
+    def rejected(self) -> bool:
+        """True when the analytic value is rejected at family-wise level ``alpha``."""
+        return self.max_abs_t > self.threshold
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "max_abs_t": self.max_abs_t, "threshold": self.threshold, "alpha": self.alpha,
+            "n_entries": self.n_entries, "draws": self.draws, "rejected": self.rejected,
+            "worst": list(self.worst),
+        }
+
+
+def compare_to_mc(
+    analytic: object,
+    mean: object,
+    stderr: object,
+    draws: int,
+    alpha: float = SUITE_ALPHA,
+    symmetric: bool = True,
+) -> MCComparison:
+    """t-scores of ``mean`` against ``analytic`` and a Bonferroni test at level ``alpha``.
+
+    With ``symmetric=True`` (Gram matrices) only the upper triangle, diagonal
+    included, is compared, since the lower one repeats it.  An entry with zero
+    standard error (a node that receives nothing) counts as agreeing only if
+    the values agree to rounding.
+    """
+    analytic = np.asarray(analytic, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    stderr = np.asarray(stderr, dtype=float)
+    if not (analytic.shape == mean.shape == stderr.shape):
+        raise ValueError(
+            f"analytic, mean and stderr must have one shape, got {analytic.shape}, "
+            f"{mean.shape}, {stderr.shape}"
+        )
+    if np.any(stderr < 0) or not np.all(np.isfinite(stderr)):
+        raise ValueError("stderr must be finite and non-negative")
+    mask = np.ones(mean.shape, dtype=bool)
+    if symmetric and mean.ndim == 2 and mean.shape[0] == mean.shape[1]:
+        mask = np.triu(mask)
+    diff = mean - analytic
+    rounding = 1e-9 * np.maximum(1.0, np.abs(analytic))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(stderr > 0, diff / np.where(stderr > 0, stderr, 1.0),
+                     np.where(np.abs(diff) <= rounding, 0.0, np.inf))
+    t = np.where(mask, t, np.nan)
+    n = int(mask.sum())
+    abs_t = np.where(mask, np.abs(t), -1.0)
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(abs_t)), abs_t.shape))
+    return MCComparison(
+        t_scores=t, max_abs_t=float(abs_t[worst]), worst=worst,
+        threshold=t_threshold(draws, n, alpha), alpha=alpha, n_entries=n, draws=draws,
+    )
