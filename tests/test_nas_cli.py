@@ -1,0 +1,118 @@
+"""``dagnngp nas`` command line: JSON structure, messages, and the shipped data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dagnngp.cli import main
+from dagnngp.nas import default_data_dir
+
+DATA = default_data_dir()
+needs_data = pytest.mark.skipif(
+    DATA is None or not (DATA / "nb201_12epoch_accuracy.csv").is_file(),
+    reason="shipped benchmark tables not found (set $DAGNNGP_DATA or place them in ../shared/data)",
+)
+
+ARCHS = [
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+    "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
+    "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+]
+
+
+@pytest.fixture
+def small_csv(tmp_path):
+    f = tmp_path / "cells.csv"
+    lines = ["cell,acc,score,ds"]
+    for i, (a, acc, score) in enumerate(zip(ARCHS, [90, 80, 10, 93], [5, 9, 1, 4], strict=True)):
+        for ds in ("x", "y"):
+            lines.append(f'"{a}",{acc + i * 0.1},{score},{ds}')
+    f.write_text("\n".join(lines) + "\n")
+    return f
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_table_json_structure(capsys, small_csv, tmp_path):
+    png = tmp_path / "fig.png"
+    rep = run_json(capsys, ["nas", "table", str(small_csv), "--arch-col", "cell", "--acc-col", "acc",
+                            "--dataset", "x", "--dataset-col", "ds", "--json", "--plot", str(png)])
+    assert rep["n_cells"] == 4
+    assert {(g["dbar"], g["mbar"], g["count"]) for g in rep["groups"]} == {
+        (2.0, 2.0, 1), (1.0, 1.0, 1), (0.0, 0.0, 1), (1.75, 12 / 7, 1)}
+    assert set(rep["groups"][0]) >= {"dbar", "mbar", "count", "mean", "std"}
+    assert rep["R_method"] == "cells" and "R" in rep and "R_groups" in rep
+    assert rep["box"]["d"] == [0.9, 2.3] and rep["box"]["m"] == [1.3, 3.1]
+    assert rep["inside"]["count"] == 2 and rep["outside"]["count"] == 2
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_search_json_structure(capsys, small_csv):
+    rep = run_json(capsys, ["nas", "search", str(small_csv), "--arch-col", "cell", "--acc-col", "acc",
+                            "--score-col", "score", "--dataset", "y", "--dataset-col", "ds",
+                            "--runs", "20", "--samples", "8", "--seed", "3", "--box", "code", "--json"])
+    assert rep["runs"] == 20 and rep["samples"] == 8 and rep["seed"] == 3
+    assert set(rep["methods"]) == {"score", "score+filter", "score+random_preselect", "random", "oracle"}
+    assert 0 <= rep["saved_fraction"] <= 1
+    assert rep["box"]["name"] == "code NB201"
+
+
+def test_cell_json(capsys):
+    out = run_json(capsys, ["nas", "cell", ARCHS[3], "--json"])
+    assert out["dbar"] == 1.75 and out["n_paths"] == 4 and out["motif"] == "2_22_122"
+    assert [b["inside"] for b in out["boxes"]] == [True, True]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["nas", "table", "{f}", "--acc-col", "nope", "--arch-col", "cell"], "no column(s) 'nope'"),
+        (["nas", "table", "{d}/missing.csv"], "no file"),
+        (["nas", "table", "{f}", "--arch-col", "cell", "--acc-col", "acc", "--dataset", "z",
+          "--dataset-col", "ds"], "no row has ds = 'z'"),
+        (["nas", "search", "{f}", "--arch-col", "cell", "--acc-col", "acc", "--score-col", "score",
+          "--runs", "1"], "runs must be an integer >= 2"),
+        (["nas", "cell", "|nor_conv_3x3~0|+|none~0|"], "lacks source node(s) [1]"),
+    ],
+)
+def test_cli_errors(capsys, small_csv, argv, fragment):
+    argv = [a.format(f=small_csv, d=small_csv.parent) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "dagnngp nas: error:" in err and fragment in err
+
+
+def test_bad_row_names_line(capsys, tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("arch_str,cifar10-test\n2_02_002,50\n|bogus~0|,60\n")
+    assert main(["nas", "table", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "line 3, column 'arch_str'" in err and "unknown op 'bogus'" in err
+
+
+@needs_data
+def test_table_on_shipped_data(capsys):
+    rep = run_json(capsys, ["nas", "table", str(DATA / "nb201_12epoch_accuracy.csv"),
+                            "--acc-col", "cifar10-test", "--json"])
+    assert rep["n_cells"] == 15625 and len(rep["groups"]) == 32
+    assert sum(g["count"] for g in rep["groups"]) == 15625
+    assert rep["inside"]["count"] == 6256
+    # the box keeps cells that train better on average (12-epoch CIFAR-10)
+    assert rep["inside"]["mean"] > rep["outside"]["mean"]
+    assert 0 < rep["R"] < 1
+
+
+@needs_data
+def test_search_on_shipped_data(capsys):
+    rep = run_json(capsys, ["nas", "search", "nb201_zero_cost_725.csv", "--dataset", "cifar100",
+                            "--runs", "50", "--seed", "0", "--json"])
+    assert rep["n_cells"] == 725 and rep["runs"] == 50
+    assert 0.5 < rep["saved_fraction"] < 0.7  # the paper box keeps about 40% of cells
+    m = rep["methods"]
+    assert m["random"]["mean"] < m["score"]["mean"] <= m["oracle"]["mean"]
