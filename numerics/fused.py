@@ -1,0 +1,592 @@
+"""Fused Numba kernels: a motif's NNGP Gram computed entry by entry.
+
+This module imports Numba at the top, so it is itself imported only when a
+Numba backend is first used (``dagnngp.numerics`` does not import it).
+
+How the kernel works
+--------------------
+The motif is encoded as a small integer matrix ``ops[t, s]`` (0 zero, 1 skip,
+2 linear).  A pre-pass runs the recursion on the diagonal entries ``(i, i)``
+(``O(N H^2)``) and keeps, per node ``t`` and input ``i``, the diagonal
+``K_t,ii``, the normalised mean ``mu_t,i`` and the mean ``a_t,i`` of a linear
+edge leaving ``t``.  The main pass then walks the entries ``(i, j)``, ``j >= i``,
+in chunks of ``CHUNK`` columns; for each chunk it runs the whole node recursion
+in a small per-thread scratch of shape ``(H+1, H+1, CHUNK)`` holding the
+cross-Gram entries ``<X_t,i, X_u,j>`` of the node pairs the motif needs (the
+exact model's cross terms are per entry too), so every inner loop is a plain
+elementwise loop over the chunk that LLVM vectorises.  Each linear edge's dual
+map is evaluated once per distinct source node.  Nothing of size ``N x N`` is
+allocated besides the output.
+
+The ReLU dual map uses only ``sqrt``, fused multiply-adds and one division:
+``arccos`` is reduced to an arcsine on ``[0, 1/2]`` (fdlibm's rational
+approximation, error below ``2^-58``), and ``sin t - t cos t`` is replaced by
+its Taylor series for angles below 1, so ``h(C)`` keeps full relative accuracy as
+``C -> -1`` and ``1 - h(C)`` as ``C -> 1`` (see :func:`relu_h`, :func:`relu_gap_eps`).
+
+>>> import numpy as np
+>>> from dagnngp.motif import Motif
+>>> out, mean = nngp_fused(Motif.parse("2_21_112"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+>>> round(float(out[0, 1]), 5), round(float(out[0, 0]), 5)
+(4.12714, 5.67034)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from dagnngp.motif import Motif, Op
+
+__all__ = [
+    "CHUNK",
+    "encode_motif",
+    "motif_needs",
+    "nngp_fused",
+    "node_diagonals",
+    "relu_gap_eps",
+    "relu_h",
+]
+
+#: Columns per chunk of the entry-wise recursion (scratch is (H+1)^2 * CHUNK floats).
+CHUNK = 64
+
+_FLAGS = {"cache": True, "error_model": "numpy", "fastmath": {"contract"}}
+
+_PI = math.pi
+_PIO2 = 0.5 * math.pi
+_INV_PI = 1.0 / math.pi
+
+# fdlibm e_asin.c: asin(x) = x + x * R(x^2) for |x| <= 1/2, R = P/Q below.
+_PS0 = 1.66666666666666657415e-01
+_PS1 = -3.25565818622400915405e-01
+_PS2 = 2.01212532134862925881e-01
+_PS3 = -4.00555345006794114027e-02
+_PS4 = 7.91534994289814532176e-04
+_PS5 = 3.47933107596021167570e-05
+_QS1 = -2.40339491173441421878e00
+_QS2 = 2.02094576023350569471e00
+_QS3 = -6.88283971605453293030e-01
+_QS4 = 7.70381505559019352791e-02
+
+# J(t) = sin t - t cos t = t^3 sum_k c_k t^(2k-2), c_k = (-1)^(k+1) 2k / (2k+1)!; 11 terms
+# reach 1e-20 relative for t < 1.  Above t = 1 the direct form s -+ t C cancels by
+# less than a factor 3.
+_J = [(-1) ** (k + 1) * 2 * k / math.factorial(2 * k + 1) for k in range(1, 12)]
+_J1, _J2, _J3, _J4, _J5, _J6, _J7, _J8, _J9, _J10, _J11 = _J
+_J_SWITCH = 1.0
+
+ZERO, SKIP, LINEAR = int(Op.ZERO), int(Op.SKIP), int(Op.LINEAR)
+
+
+@njit(**_FLAGS)
+def _asin_small(x, z):
+    """asin(x) for |x| <= 1/2 given z = x*x (fdlibm rational approximation)."""
+    p = z * (_PS0 + z * (_PS1 + z * (_PS2 + z * (_PS3 + z * (_PS4 + z * _PS5)))))
+    q = 1.0 + z * (_QS1 + z * (_QS2 + z * (_QS3 + z * _QS4)))
+    return x + x * (p / q)
+
+
+@njit(**_FLAGS)
+def _j_series(t):
+    t2 = t * t
+    s = _J11
+    s = s * t2 + _J10
+    s = s * t2 + _J9
+    s = s * t2 + _J8
+    s = s * t2 + _J7
+    s = s * t2 + _J6
+    s = s * t2 + _J5
+    s = s * t2 + _J4
+    s = s * t2 + _J3
+    s = s * t2 + _J2
+    s = s * t2 + _J1
+    return s * t2 * t
+
+
+@njit(**_FLAGS)
+def _angles(C, omc, opc):
+    """(theta, phi, sin theta) with theta = arccos C, phi = pi - theta.
+
+    ``omc = 1 - C`` and ``opc = 1 + C`` must be exact where small; the small
+    angle is always computed directly (never as pi minus something).  Every
+    candidate is computed and then selected, so loops over this vectorise.
+    """
+    big = C > 0.5
+    small = C < -0.5
+    outer = abs(C) > 0.5
+    z_outer = 0.5 * omc if big else 0.5 * opc
+    sq = math.sqrt(z_outer)
+    z = z_outer if outer else C * C
+    x = sq if outer else C
+    r = _asin_small(x, z)
+    two_r = 2.0 * r
+    pi_minus = _PI - two_r
+    mid_theta = _PIO2 - r
+    mid_phi = _PIO2 + r
+    theta = two_r if big else (pi_minus if small else mid_theta)
+    phi = pi_minus if big else (two_r if small else mid_phi)
+    s = math.sqrt(max(omc * opc, 0.0))
+    return theta, phi, s
+
+
+@njit(**_FLAGS)
+def relu_h(C):
+    """ReLU dual map ``h(C)`` for ``C`` in ``[-1, 1]``, relative accuracy kept as ``C -> -1``.
+
+    >>> round(relu_h(0.5), 7)
+    0.6089978
+    """
+    C = min(max(C, -1.0), 1.0)
+    theta, phi, s = _angles(C, 1.0 - C, 1.0 + C)
+    direct = s + phi * C  # = sin(phi) - phi cos(phi)
+    series = _j_series(phi)
+    J = series if phi < _J_SWITCH else direct
+    return J * _INV_PI
+
+
+@njit(**_FLAGS)
+def relu_gap_eps(eps):
+    """``1 - h(1 - eps)`` for ``eps`` in ``[0, 2]``, relative accuracy kept as ``eps -> 0``.
+
+    >>> float(f"{relu_gap_eps(1e-12):.12e}")
+    9.999996998946e-13
+    """
+    eps = min(max(eps, 0.0), 2.0)
+    C = 1.0 - eps
+    theta, phi, s = _angles(C, eps, 2.0 - eps)
+    direct = s - theta * C  # = sin(theta) - theta cos(theta)
+    series = _j_series(theta)
+    J = series if theta < _J_SWITCH else direct
+    return eps - J * _INV_PI
+
+
+@njit(**_FLAGS)
+def _chunk(ops, need, paper, half_c, sb2, k0, i, j0, nb, dg, root, mu, am, G, F, diag_mode):
+    """Run the node recursion for entries (i, j0 .. j0+nb-1) into G[t, u, :nb].
+
+    In ``diag_mode`` (nb == 1, j0 == i) the dual map is its exact diagonal value
+    and the per-node arrays dg, root, mu, am of input i are filled in.
+    """
+    n_nodes = ops.shape[0]
+    for jj in range(nb):
+        G[0, 0, jj] = k0[jj]
+    for t in range(n_nodes):
+        if t > 0:
+            # cross-Gram entries <X_t,i, X_u,j> and <X_u,i, X_t,j>, u < t
+            for u in range(t):
+                if need[t, u]:
+                    for jj in range(nb):
+                        G[t, u, jj] = 0.0
+                    for s in range(t):
+                        op = ops[t, s]
+                        if op == LINEAR:
+                            a_i = am[s, i]
+                            for jj in range(nb):
+                                G[t, u, jj] += a_i * mu[u, j0 + jj]
+                        elif op == SKIP:
+                            for jj in range(nb):
+                                G[t, u, jj] += G[s, u, jj]
+                if need[u, t]:
+                    for jj in range(nb):
+                        G[u, t, jj] = 0.0
+                    mu_i = mu[u, i]
+                    for s in range(t):
+                        op = ops[t, s]
+                        if op == LINEAR:
+                            for jj in range(nb):
+                                G[u, t, jj] += mu_i * am[s, j0 + jj]
+                        elif op == SKIP:
+                            for jj in range(nb):
+                                G[u, t, jj] += G[u, s, jj]
+            # the node's own Gram entries
+            for jj in range(nb):
+                G[t, t, jj] = 0.0
+            for s in range(t):
+                op = ops[t, s]
+                if op == LINEAR:
+                    for jj in range(nb):
+                        G[t, t, jj] += F[s, jj]
+                    if not paper:
+                        a_i = am[s, i]
+                        for s2 in range(t):
+                            op2 = ops[t, s2]
+                            if op2 == LINEAR and s2 != s:
+                                for jj in range(nb):
+                                    G[t, t, jj] += a_i * am[s2, j0 + jj]
+                            elif op2 == SKIP:
+                                m_i = mu[s2, i]
+                                for jj in range(nb):
+                                    G[t, t, jj] += a_i * mu[s2, j0 + jj] + m_i * am[s, j0 + jj]
+                elif op == SKIP:
+                    for jj in range(nb):
+                        G[t, t, jj] += G[s, s, jj]
+                    if not paper:
+                        for s2 in range(t):
+                            if s2 != s and ops[t, s2] == SKIP:
+                                for jj in range(nb):
+                                    G[t, t, jj] += G[s, s2, jj]
+            if diag_mode:
+                d = G[t, t, 0]
+                dg[t, i] = d
+                m = 0.0
+                if not paper:
+                    for s in range(t):
+                        op = ops[t, s]
+                        if op == LINEAR:
+                            m += am[s, i]
+                        elif op == SKIP:
+                            m += mu[s, i]
+                mu[t, i] = m
+        elif diag_mode:
+            dg[0, i] = G[0, 0, 0]
+        if diag_mode:
+            p = max(dg[t, i] + sb2, 0.0)
+            root[t, i] = math.sqrt(p)
+            am[t, i] = 0.0 if paper else math.sqrt(half_c * p * _INV_PI)
+        # dual map of node t, once, if a linear edge leaves it
+        if need[t, t]:
+            if diag_mode:
+                F[t, 0] = half_c * max(G[t, t, 0] + sb2, 0.0)
+            else:
+                r_i = root[t, i]
+                for jj in range(nb):
+                    sc = r_i * root[t, j0 + jj]
+                    q = (G[t, t, jj] + sb2) / sc
+                    C = q if sc > 0.0 else 0.0
+                    F[t, jj] = half_c * sc * relu_h(C)
+
+
+@njit(**_FLAGS)
+def _prepass(ops, need, paper, half_c, sb2, k0diag, mu0, dg, root, mu, am):
+    n_nodes = ops.shape[0]
+    n = k0diag.shape[0]
+    G = np.zeros((n_nodes, n_nodes, 1))
+    F = np.zeros((n_nodes, 1))
+    k0 = np.zeros(1)
+    for i in range(n):
+        mu[0, i] = mu0[i]
+        k0[0] = k0diag[i]
+        _chunk(ops, need, paper, half_c, sb2, k0, i, i, 1, dg, root, mu, am, G, F, True)
+
+
+@njit(**_FLAGS)
+def _row(ops, need, paper, half_c, sb2, k0rows, r, r0, sym, dg, root, mu, am, out, G, F):
+    n = k0rows.shape[1]
+    H = ops.shape[0] - 1
+    i = r0 + r
+    jstart = i if sym else 0
+    for j0 in range(jstart, n, CHUNK):
+        nb = min(CHUNK, n - j0)
+        _chunk(ops, need, paper, half_c, sb2, k0rows[r, j0:j0 + nb], i, j0, nb,
+               dg, root, mu, am, G, F, False)
+        for jj in range(nb):
+            out[r, j0 + jj] = G[H, H, jj]
+    out[r, i] = dg[H, i]
+
+
+@njit(parallel=True, **_FLAGS)
+def _rows(ops, need, paper, half_c, sb2, k0rows, r0, sym, dg, root, mu, am, out):
+    """out[r, j] = K_H[r0 + r, j]; with ``sym`` only j >= r0 + r is written.
+
+    Rows k and nr-1-k go to the same task so that triangles balance across threads.
+    """
+    n_nodes = ops.shape[0]
+    nr = k0rows.shape[0]
+    half = (nr + 1) // 2
+    for k in prange(half):
+        G = np.empty((n_nodes, n_nodes, CHUNK))
+        F = np.empty((n_nodes, CHUNK))
+        _row(ops, need, paper, half_c, sb2, k0rows, k, r0, sym, dg, root, mu, am, out, G, F)
+        if nr - 1 - k != k:
+            _row(ops, need, paper, half_c, sb2, k0rows, nr - 1 - k, r0, sym, dg, root, mu, am, out,
+                 G, F)
+
+
+@njit(parallel=True, **_FLAGS)
+def _mirror(out):
+    """Copy the upper triangle onto the lower one, in cache-sized tiles."""
+    n = out.shape[0]
+    tile = 64
+    nt = (n + tile - 1) // tile
+    for bi in prange(nt):
+        i0 = bi * tile
+        i1 = min(n, i0 + tile)
+        for bj in range(bi + 1):
+            j0 = bj * tile
+            j1 = min(n, j0 + tile)
+            for i in range(i0, i1):
+                for j in range(j0, min(j1, i)):
+                    out[i, j] = out[j, i]
+
+
+def encode_motif(motif: Motif) -> np.ndarray:
+    """``ops[t, s]`` as an int8 ``(H+1, H+1)`` matrix (0 zero, 1 skip, 2 linear; zero for s >= t).
+
+    >>> encode_motif(Motif.parse("2_21")).tolist()
+    [[0, 0, 0], [2, 0, 0], [2, 1, 0]]
+    """
+    n = motif.n_nodes
+    ops = np.zeros((n, n), dtype=np.int8)
+    for s, t, op in motif.edges():
+        ops[t, s] = int(op)
+    return ops
+
+
+def motif_needs(motif: Motif, model: str) -> np.ndarray:
+    """Which scratch entries the per-entry recursion must form.
+
+    ``need[t, t]``: node ``t`` feeds a linear edge (its dual map is evaluated);
+    ``need[t, u]``, ``t != u``: the cross-Gram ``<X_t,i, X_u,j>`` is needed
+    (exact model only: by two skip edges into one node, or to build another
+    needed cross-Gram).
+
+    >>> motif_needs(Motif.parse("1_11"), "exact").astype(int).tolist()
+    [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    """
+    n = motif.n_nodes
+    need = np.zeros((n, n), dtype=np.uint8)
+    for s, _, op in motif.edges():
+        if op is Op.LINEAR:
+            need[s, s] = 1
+    if model == "paper":
+        return need
+    cross: set[tuple[int, int]] = set()
+    for t in range(1, n):
+        skip = motif.sources(t, Op.SKIP)
+        for s in skip:
+            for s2 in skip:
+                if s != s2:
+                    cross.add((s, s2))
+    # a needed <X_t, X_u> (t != u) with max(t, u) = v needs <X_s, X_other> for skips s -> v
+    for v in range(n - 1, 0, -1):
+        for a, b in list(cross):
+            if max(a, b) != v:
+                continue
+            other = b if a == v else a
+            for s in motif.sources(v, Op.SKIP):
+                if s != other:
+                    cross.add((s, other) if a == v else (other, s))
+    for a, b in cross:
+        need[a, b] = 1
+    return need
+
+
+def _prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sigma: float,
+             sigma_b: float):
+    ops = encode_motif(motif)
+    need = motif_needs(motif, model)
+    paper = model == "paper"
+    n = K0diag.shape[0]
+    n_nodes = motif.n_nodes
+    dg = np.zeros((n_nodes, n))
+    root = np.zeros((n_nodes, n))
+    mu = np.zeros((n_nodes, n))
+    am = np.zeros((n_nodes, n))
+    half_c = 0.5 * float(c_sigma)
+    sb2 = float(sigma_b) ** 2
+    _prepass(ops, need, paper, half_c, sb2, np.ascontiguousarray(K0diag, dtype=np.float64),
+             np.ascontiguousarray(mu0, dtype=np.float64), dg, root, mu, am)
+    return ops, need, paper, half_c, sb2, dg, root, mu, am
+
+
+def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str = "exact",
+                   c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Every node's diagonal ``K_t,ii`` and mean ``mu_t,i`` (``O(N H^2)``), as ``(H+1, N)`` arrays.
+
+    >>> d, m = node_diagonals(Motif.parse("1_01_222"), np.ones(2), np.zeros(2))
+    >>> round(float(d[-1, 0]), 5)  # 3 + 6/pi
+    4.90986
+    """
+    _, _, _, _, _, dg, _, mu, _ = _prepare(motif, model, np.asarray(K0diag), np.asarray(mu0),
+                                           c_sigma, sigma_b)
+    return dg, mu
+
+
+def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exact",
+               c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Output Gram and output means of ``motif`` by the fused kernel (inputs already validated).
+
+    Runs in the dtype of ``K0`` (float32 or float64 storage; the recursion of
+    each entry is carried in float64 registers).  Returns ``(K_H, mu_H)``.
+
+    >>> out, _ = nngp_fused(Motif.parse("2_02_002"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+    >>> round(float(out[0, 1]), 5)
+    0.73813
+    """
+    K0 = np.ascontiguousarray(K0)
+    ops, need, paper, half_c, sb2, dg, root, mu, am = _prepare(
+        motif, model, np.diagonal(K0), mu0, c_sigma, sigma_b)
+    out = np.empty(K0.shape, dtype=K0.dtype)
+    _rows(ops, need, paper, half_c, sb2, K0, 0, True, dg, root, mu, am, out)
+    _mirror(out)
+    return out, mu[-1].astype(K0.dtype)
+
+
+def row_block_kernel(motif: Motif, K0rows: np.ndarray, r0: int, prepared: tuple,
+                     out: np.ndarray | None = None) -> np.ndarray:
+    """Rows ``r0 .. r0 + len(K0rows) - 1`` of the output Gram (all columns).
+
+    ``prepared`` is the tuple of :func:`_prepare` for the full input set; used
+    by the blocked evaluation in :mod:`dagnngp.numerics.blocks`.
+    """
+    ops, need, paper, half_c, sb2, dg, root, mu, am = prepared
+    K0rows = np.ascontiguousarray(K0rows)
+    if out is None:
+        out = np.empty(K0rows.shape, dtype=K0rows.dtype)
+    _rows(ops, need, paper, half_c, sb2, K0rows, int(r0), False, dg, root, mu, am, out)
+    return out
+
+
+def numba_threads() -> int:
+    """Number of threads the parallel kernels use."""
+    return int(numba.get_num_threads())
+
+
+# ---------------------------------------------------------------- motif sweeps
+@njit(**_FLAGS)
+def _pair_recursion(ops, exact, half_c, sb2, C, Gd, Go, E, mu, am):
+    """2x2 recursion for two unit-norm centred inputs of correlation C.
+
+    Gd/Go hold <X_t,i, X_u,i> / <X_t,i, X_u,j> (symmetric in t, u by the
+    exchange of the two inputs) and E = Gd - Go is carried separately, so the
+    gap keeps its relative accuracy as C -> 1.
+    """
+    n = ops.shape[0]
+    Gd[0, 0] = 1.0
+    Go[0, 0] = C
+    E[0, 0] = 1.0 - C
+    mu[0] = 0.0
+    am[0] = math.sqrt(half_c * max(1.0 + sb2, 0.0) * _INV_PI) if exact else 0.0
+    for t in range(1, n):
+        if exact:
+            for u in range(t):
+                gd = 0.0
+                go = 0.0
+                e = 0.0
+                for s in range(t):
+                    op = ops[t, s]
+                    if op == LINEAR:
+                        gd += am[s] * mu[u]
+                        go += am[s] * mu[u]
+                    elif op == SKIP:
+                        gd += Gd[s, u]
+                        go += Go[s, u]
+                        e += E[s, u]
+                Gd[t, u] = gd
+                Gd[u, t] = gd
+                Go[t, u] = go
+                Go[u, t] = go
+                E[t, u] = e
+                E[u, t] = e
+        gd = 0.0
+        go = 0.0
+        e = 0.0
+        m = 0.0
+        for s in range(t):
+            op = ops[t, s]
+            if op == LINEAR:
+                p = max(Gd[s, s] + sb2, 0.0)
+                if p > 0.0:
+                    gd += half_c * p
+                    go += half_c * p * relu_h((Go[s, s] + sb2) / p)
+                    e += half_c * p * relu_gap_eps(E[s, s] / p)
+                if exact:
+                    m += am[s]
+                    for s2 in range(t):
+                        op2 = ops[t, s2]
+                        if op2 == LINEAR and s2 != s:
+                            gd += am[s] * am[s2]
+                            go += am[s] * am[s2]
+                        elif op2 == SKIP:
+                            gd += 2.0 * am[s] * mu[s2]
+                            go += 2.0 * am[s] * mu[s2]
+            elif op == SKIP:
+                gd += Gd[s, s]
+                go += Go[s, s]
+                e += E[s, s]
+                if exact:
+                    m += mu[s]
+                    for s2 in range(t):
+                        if s2 != s and ops[t, s2] == SKIP:
+                            gd += Gd[s, s2]
+                            go += Go[s, s2]
+                            e += E[s, s2]
+        Gd[t, t] = gd
+        Go[t, t] = go
+        E[t, t] = e
+        mu[t] = m
+        am[t] = math.sqrt(half_c * max(gd + sb2, 0.0) * _INV_PI) if exact else 0.0
+
+
+@njit(parallel=True, **_FLAGS)
+def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, counts):
+    n_motifs = codes.shape[0]
+    n_c = Cs.shape[0]
+    max_d = counts.shape[1]
+    # rule (12) needs 1 - h^d(C) for every depth d; the same for every motif
+    gd_table = np.empty((n_c, max_d))
+    for c in range(n_c):
+        g = 1.0 - min(max(Cs[c], -1.0), 1.0)
+        for d in range(max_d):
+            gd_table[c, d] = g
+            g = relu_gap_eps(g)
+    for k in prange(n_motifs):
+        ops = np.zeros((n_nodes, n_nodes), dtype=np.int8)
+        idx = 0
+        for t in range(1, n_nodes):
+            for s in range(t):
+                ops[t, s] = codes[k, idx]
+                idx += 1
+        # number of paths 0 -> t with d linear edges
+        cnt = np.zeros((n_nodes, max_d), dtype=np.int64)
+        cnt[0, 0] = 1
+        for t in range(1, n_nodes):
+            for s in range(t):
+                op = ops[t, s]
+                if op == SKIP:
+                    for d in range(max_d):
+                        cnt[t, d] += cnt[s, d]
+                elif op == LINEAR:
+                    for d in range(max_d - 1):
+                        cnt[t, d + 1] += cnt[s, d]
+        for d in range(max_d):
+            counts[k, d] = cnt[n_nodes - 1, d]
+        Gd = np.empty((n_nodes, n_nodes))
+        Go = np.empty((n_nodes, n_nodes))
+        E = np.empty((n_nodes, n_nodes))
+        mu = np.empty(n_nodes)
+        am = np.empty(n_nodes)
+        H = n_nodes - 1
+        for c in range(n_c):
+            C = min(max(Cs[c], -1.0), 1.0)
+            _pair_recursion(ops, exact, half_c, sb2, C, Gd, Go, E, mu, am)
+            D = Gd[H, H]
+            X = Go[H, H]
+            diag[k, c] = D
+            off[k, c] = X
+            mean[k, c] = mu[H]
+            gap[k, c] = E[H, H] if X >= 0.0 else 2.0 * D - E[H, H]
+            r = 0.0
+            for d in range(max_d):
+                r += cnt[H, d] * gd_table[c, d]
+            rule[k, c] = r
+
+
+def sweep_kernel(codes: np.ndarray, n_nodes: int, Cs: np.ndarray, model: str, c_sigma: float,
+                 sigma_b: float) -> dict[str, np.ndarray]:
+    """Arrays of the compiled motif sweep (inputs validated by :func:`dagnngp.numerics.sweep`)."""
+    m, n_c = codes.shape[0], Cs.shape[0]
+    n_edges = n_nodes * (n_nodes - 1) // 2
+    out = {name: np.empty((m, n_c)) for name in ("gap", "rule12", "diagonal", "offdiagonal",
+                                                 "output_mean")}
+    counts = np.zeros((m, n_edges + 1), dtype=np.int64)
+    _sweep(np.ascontiguousarray(codes, dtype=np.int8), int(n_nodes),
+           np.ascontiguousarray(Cs, dtype=np.float64), model == "exact", 0.5 * float(c_sigma),
+           float(sigma_b) ** 2, out["gap"], out["rule12"], out["diagonal"], out["offdiagonal"],
+           out["output_mean"], counts)
+    out["depth_counts"] = counts
+    return out
