@@ -26,8 +26,28 @@ from dagnngp.numerics.dual import (
 )
 from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nngp, pair_gram
 
+# (binds the name ``sweep`` to the function, not the module; Numba loads on first call)
+from dagnngp.numerics.sweep import SweepResult, all_motifs, iter_motifs, sweep  # noqa: I001
+
+# Numba-backed names are resolved on first access so that importing this package stays fast
+_LAZY = {"nngp_blocks": "dagnngp.numerics.fused", "min_pair_gap_blocks": "dagnngp.numerics.fused"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "NNGPResult",
+    "SweepResult",
+    "all_motifs",
+    "iter_motifs",
+    "min_pair_gap_blocks",
+    "nngp_blocks",
+    "sweep",
     "as_motif",
     "inputs_to_gram",
     "least_eigenvalue",

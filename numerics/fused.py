@@ -34,6 +34,7 @@ its Taylor series for angles below 1, so ``h(C)`` keeps full relative accuracy a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numba
 import numpy as np
@@ -43,8 +44,11 @@ from dagnngp.motif import Motif, Op
 
 __all__ = [
     "CHUNK",
+    "DEFAULT_MAX_BYTES",
     "encode_motif",
+    "min_pair_gap_blocks",
     "motif_needs",
+    "nngp_blocks",
     "nngp_fused",
     "node_diagonals",
     "relu_gap_eps",
@@ -431,7 +435,7 @@ def row_block_kernel(motif: Motif, K0rows: np.ndarray, r0: int, prepared: tuple,
     """Rows ``r0 .. r0 + len(K0rows) - 1`` of the output Gram (all columns).
 
     ``prepared`` is the tuple of :func:`_prepare` for the full input set; used
-    by the blocked evaluation in :mod:`dagnngp.numerics.blocks`.
+    by :func:`nngp_blocks`.
     """
     ops, need, paper, half_c, sb2, dg, root, mu, am = prepared
     K0rows = np.ascontiguousarray(K0rows)
@@ -439,6 +443,102 @@ def row_block_kernel(motif: Motif, K0rows: np.ndarray, r0: int, prepared: tuple,
         out = np.empty(K0rows.shape, dtype=K0rows.dtype)
     _rows(ops, need, paper, half_c, sb2, K0rows, int(r0), False, dg, root, mu, am, out)
     return out
+
+
+#: Default memory cap of the blocked evaluation (bytes).
+DEFAULT_MAX_BYTES = 256 * 2**20
+
+
+def _block_rows(n: int, itemsize: int, max_bytes: int, arrays_per_row: int) -> int:
+    fixed = 8 * 8 * n  # per-node diagonal arrays of the pre-pass, a few (H+1) x N
+    rows = (int(max_bytes) - fixed) // (arrays_per_row * n * itemsize)
+    if rows < 1:
+        raise ValueError(
+            f"max_bytes={max_bytes} is too small for N={n} inputs: one row block needs about "
+            f"{fixed + arrays_per_row * n * itemsize} bytes"
+        )
+    return int(min(rows, n))
+
+
+def nngp_blocks(motif: Motif | str, X: object, model: str = "exact", c_sigma: float = 2.0,
+                sigma_b: float = 0.0, *, width: int | None = None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Row blocks ``(start, stop, K_H[start:stop, :])`` of the output Gram of raw inputs ``X`` (N x d).
+
+    For N too large for an N x N matrix (N = 50,000 is 20 GB in float64): the
+    input Gram is formed block by block as ``X[start:stop] @ X.T`` and each
+    block of output rows is yielded and then dropped.  What is kept at any
+    time: ``X``, a few ``(H+1) x N`` per-node diagonals and means, and one
+    input block plus one output block, together at most ``max_bytes``.
+    Inputs are placed as in :func:`dagnngp.numerics.inputs_to_gram`.
+
+    >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    >>> [(a, b, blk.shape) for a, b, blk in nngp_blocks("2_02_002", X, max_bytes=3000)]
+    [(0, 2, (2, 3)), (2, 3, (1, 3))]
+    """
+    from dagnngp.numerics.reference import as_motif, inputs_to_gram
+    from dagnngp.numerics.validate import check_c_sigma, check_model
+
+    m = as_motif(motif)
+    check_model(model)
+    c_sigma = check_c_sigma(c_sigma)
+    X = np.asarray(X)
+    _, mu0 = inputs_to_gram(X[:1], width)  # validates shape, dtype and width on one row
+    X = X.astype(np.float64) if X.dtype.kind in "biu" else X
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X has a non-finite entry (NaN or inf)")
+    n = X.shape[0]
+    w = X.shape[1] if width is None else int(width)
+    mu0 = X.sum(axis=1) / np.sqrt(w)
+    diag = np.einsum("ij,ij->i", X, X)
+    prepared = _prepare(m, model, diag, mu0, c_sigma, sigma_b)
+    rows = _block_rows(n, X.dtype.itemsize, max_bytes, 2)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        K0rows = X[start:stop] @ X.T
+        yield start, stop, row_block_kernel(m, K0rows, start, prepared, out=K0rows)
+
+
+def min_pair_gap_blocks(motif: Motif | str, X: object, model: str = "exact", c_sigma: float = 2.0,
+                        sigma_b: float = 0.0, *, width: int | None = None,
+                        max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[float, int, int]:
+    """Lemma 3.3's ``min_{i != j}`` 2x2 least eigenvalue of the output Gram, in bounded memory.
+
+    Same result as ``min_pair_gap(nngp(motif, *inputs_to_gram(X)).output)``
+    without ever holding the N x N Gram (see :func:`nngp_blocks`).
+
+    >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    >>> v, i, j = min_pair_gap_blocks("2_02_002", X)
+    >>> round(v, 6), i, j
+    (0.245369, 0, 1)
+    """
+    from dagnngp.numerics.reference import as_motif
+
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"min_pair_gap_blocks needs X of shape (N, d) with N >= 2, got {X.shape}")
+    m = as_motif(motif)
+    best = (math.inf, -1, -1)
+    d_all = None
+    # about four block-sized arrays live at once (input/output block, 2x2 gaps, temporaries)
+    for start, stop, blk in nngp_blocks(m, X, model, c_sigma, sigma_b, width=width,
+                                        max_bytes=max(1, int(max_bytes) // 2)):
+        if d_all is None:
+            w = X.shape[1] if width is None else int(width)
+            Xf = X.astype(np.float64)
+            dg, _ = node_diagonals(m, np.einsum("ij,ij->i", Xf, Xf), Xf.sum(axis=1) / np.sqrt(w),
+                                   model, c_sigma, sigma_b)
+            d_all = dg[-1]
+        rows = np.arange(start, stop)
+        a = d_all[start:stop, None]
+        c = d_all[None, :]
+        gaps = 0.5 * (a + c) - np.hypot(0.5 * (a - c), blk)
+        gaps[rows - start, rows] = np.inf
+        r, j = divmod(int(np.argmin(gaps)), gaps.shape[1])
+        if gaps[r, j] < best[0]:
+            i = start + r
+            best = (float(gaps[r, j]), min(i, j), max(i, j))
+    return best
 
 
 def numba_threads() -> int:

@@ -125,6 +125,8 @@ def nngp(
     sigma_b: float = 0.0,
     activation_params: dict[str, float] | None = None,
     check_psd: bool | None = None,
+    backend: str | None = None,
+    max_bytes: int | None = None,
 ) -> NNGPResult:
     """Infinite-width NNGP Gram of a motif's output node.
 
@@ -143,6 +145,19 @@ def nngp(
         Standard deviation of a bias added before the activation on each linear edge.
     all_nodes:
         Keep every node's Gram and means in the result.
+    backend:
+        ``"numpy"`` (this module's reference recursion, the ground truth),
+        ``"numba"`` (the fused, parallel kernel of :mod:`dagnngp.numerics.fused`)
+        or ``None``: ``"numba"`` when Numba is importable, the activation is
+        ReLU and ``all_nodes`` is off, else ``"numpy"``.  Arrays of another
+        array-API library (CuPy, ...) always take the array-API path
+        (:mod:`dagnngp.numerics.xp`) and the result stays in that library.
+        The Numba backend fills ``output`` and ``output_mean`` only (``nodes``,
+        ``means`` and ``cross`` stay empty).
+    max_bytes:
+        Refuse (``ValueError``) a call whose N x N arrays would need more than
+        this many bytes; :func:`dagnngp.numerics.nngp_blocks` evaluates row
+        blocks from raw inputs in bounded memory instead.
 
     The computation runs in the dtype of ``K0`` (float32 or float64).
 
@@ -157,12 +172,87 @@ def nngp(
     sigma_b = float(sigma_b)
     if not np.isfinite(sigma_b) or sigma_b < 0:
         raise ValueError(f"sigma_b must be a finite number >= 0, got {sigma_b!r}")
+    backend = _choose_backend(backend, K0, activation, all_nodes)
+    if backend == "xp":
+        return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
     K0 = check_gram(K0, "K0", check_psd=check_psd)
     mu0 = check_means(mu0, K0, "mu0")
+    _check_bytes(max_bytes, K0, (1 if backend == "numba" else m.n_nodes + 4), backend)
     act = get_activation(activation, c_sigma, **(activation_params or {}))
+    if backend == "numba":
+        from dagnngp.numerics.fused import nngp_fused  # loads Numba on first use
+
+        out, out_mean = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
+        return NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
     if model == "paper":
         return _paper(m, K0, mu0, act, sigma_b, all_nodes)
     return _exact(m, K0, mu0, act, sigma_b, all_nodes)
+
+
+BACKENDS = ("numpy", "numba")
+
+
+def _numba_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool) -> str:
+    """``"numpy"``, ``"numba"`` or ``"xp"`` (non-NumPy array-API arrays)."""
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'numba' or None (automatic)")
+    if not isinstance(K0, np.ndarray | list | tuple) and hasattr(K0, "__array_namespace__"):
+        if activation != "relu" or all_nodes:
+            raise ValueError("array-API (non-NumPy) inputs support activation='relu' with "
+                             "all_nodes=False; pass NumPy arrays for the rest")
+        return "xp"
+    if backend == "numba":
+        if activation != "relu":
+            raise ValueError(f"backend='numba' implements activation='relu' only, not {activation!r}; "
+                             "use backend='numpy'")
+        if all_nodes:
+            raise ValueError("backend='numba' keeps only the output node; use backend='numpy' "
+                             "for all_nodes=True")
+        if not _numba_available():
+            raise ValueError("backend='numba' needs Numba (pip install numba); use backend='numpy'")
+        return "numba"
+    if backend is None and activation == "relu" and not all_nodes and _numba_available():
+        return "numba"
+    return "numpy"
+
+
+def _check_bytes(max_bytes: int | None, K0: np.ndarray, n_square: int, backend: str) -> None:
+    if max_bytes is None:
+        return
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int | np.integer) or max_bytes <= 0:
+        raise ValueError(f"max_bytes must be a positive int (bytes), got {max_bytes!r}")
+    need = n_square * K0.size * K0.dtype.itemsize
+    if need > max_bytes:
+        raise ValueError(
+            f"the {backend} backend needs about {need} bytes of N x N arrays for N={K0.shape[0]}, "
+            f"more than max_bytes={int(max_bytes)}; evaluate row blocks from the raw inputs with "
+            "dagnngp.numerics.nngp_blocks(motif, X, max_bytes=...) or "
+            "dagnngp.numerics.min_pair_gap_blocks(...)"
+        )
+
+
+def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: float,
+                    check_psd: bool | None, max_bytes: int | None) -> NNGPResult:
+    """Array-API inputs: validate a host copy, compute in the inputs' own namespace."""
+    from dagnngp.numerics.xp import array_namespace, nngp_xp, to_numpy
+
+    xp = array_namespace(K0)
+    host = check_gram(to_numpy(K0), "K0", check_psd=check_psd)
+    _check_bytes(max_bytes, host, m.n_nodes + 4, "array-API")
+    if mu0 is None:
+        mu_x = xp.zeros((host.shape[0],), dtype=K0.dtype)
+    else:
+        check_means(to_numpy(mu0), host, "mu0")
+        mu_x = mu0
+    K_sym = 0.5 * (K0 + xp.matrix_transpose(K0)) if hasattr(xp, "matrix_transpose") else 0.5 * (K0 + K0.T)
+    out, out_mean = nngp_xp(m, K_sym, mu_x, model, c_sigma, sigma_b)
+    return NNGPResult(m, model, out, out_mean)
 
 
 def _pre(K: np.ndarray, sigma_b: float) -> np.ndarray:
