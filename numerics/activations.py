@@ -8,6 +8,11 @@ linear edge (the source node's Gram plus the bias variance):
   ``lim m^-1/2 sum_k Z_ik`` of the edge's output, which enters the exact model's
   cross terms.
 
+Registered here: ``relu``; :mod:`dagnngp.numerics.arccos_numeric` adds the
+rest of the arc-cosine family (``step``/``arccos0``, ``arccos1``, ``arccos2``)
+and the leaky family (``leaky`` with ``slope``, ``abrelu`` with ``a``, ``b``),
+matching :mod:`dagnngp.theory.arccos`.
+
 >>> act = get_activation("relu")
 >>> float(act.mean(np.array([1.0]))[0]) == float(np.sqrt(1 / np.pi))
 True
@@ -55,7 +60,11 @@ register_activation("relu", _relu)
 
 
 def get_activation(name: str = "relu", c_sigma: float = 2.0, **params: float) -> ActivationMaps:
-    """The maps of activation ``name`` with weight-variance scale ``c_sigma``."""
+    """The maps of activation ``name`` with weight-variance scale ``c_sigma``.
+
+    >>> sorted(ACTIVATIONS)
+    ['abrelu', 'arccos0', 'arccos1', 'arccos2', 'leaky', 'relu', 'step']
+    """
     if name not in ACTIVATIONS:
         raise ValueError(
             f"activation={name!r} is not known; available: {', '.join(sorted(ACTIVATIONS))}"
@@ -64,3 +73,7 @@ def get_activation(name: str = "relu", c_sigma: float = 2.0, **params: float) ->
         return ACTIVATIONS[name](c_sigma, **params)
     except TypeError as exc:
         raise ValueError(f"bad parameters {params!r} for activation {name!r}: {exc}") from None
+
+
+# The rest of the family registers itself; imported last because it uses the names above.
+from dagnngp.numerics import arccos_numeric as _arccos_numeric  # noqa: E402,F401

@@ -1,0 +1,393 @@
+"""The arc-cosine activation family, symbolically.
+
+For a standard bivariate normal pair ``(u, v)`` with correlation ``C = cos(theta)``,
+Cho & Saul's arc-cosine kernel of order ``n`` (activation ``x^n 1(x > 0)``) is
+
+    ``E[s_n(u) s_n(v)] = J_n(theta) / (2 pi)``  with
+    ``J_0 = pi - theta``,
+    ``J_1 = sin(theta) + (pi - theta) cos(theta)``,
+    ``J_2 = 3 sin(theta) cos(theta) + (pi - theta)(1 + 2 cos(theta)^2)``.
+
+The *normalised* dual map is ``h_n(C) = J_n(theta) / J_n(0)``; order 1 is the
+ReLU map ``h`` of the paper (spec section 2.1).  Each ``h_n`` is a SymPy
+:class:`~sympy.Function` (:class:`h0`, :class:`h`, :class:`h2`) that prints as a
+named function, differentiates symbolically (``h' = h0``, ``h2' = 4/3 h``),
+evaluates numerically and rewrites to the explicit ``acos`` form with
+``expr.rewrite(sympy.acos)``.  The *gap* functions ``G_n(eps) = 1 - h_n(1 - eps)``
+(:class:`G0`, :class:`G`, :class:`G2`) are what the generated numeric code uses: a
+difference of two numbers close to 1 is never formed.
+
+The leaky family (slopes ``a`` for ``x > 0`` and ``b`` for ``x < 0``, "ABReLU")
+needs no new function: ``s(x) = (a - b) relu(x) + b x`` gives
+``h_ab(C) = ((a - b)^2 h(C) + 2 a b C) / (a^2 + b^2)``.
+
+>>> import sympy
+>>> C = sympy.Symbol("C")
+>>> h(1), h(0), h(-1)
+(1, 1/pi, 0)
+>>> sympy.diff(h(C), C, 2).rewrite(sympy.acos)
+1/(pi*sqrt(1 - C**2))
+>>> relu = activation("relu")
+>>> relu.mean(sympy.Integer(1))
+sqrt(2)/(2*sqrt(pi))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import sympy
+from sympy import Function, Integer, Rational, S, acos, pi, sqrt
+
+__all__ = [
+    "ArcCosineActivation",
+    "G",
+    "G0",
+    "G2",
+    "KNOWN_ACTIVATIONS",
+    "activation",
+    "explicit",
+    "h",
+    "h0",
+    "h2",
+    "to_sympy_number",
+]
+
+
+def _J(order: int, theta: sympy.Expr) -> sympy.Expr:
+    if order == 0:
+        return pi - theta
+    if order == 1:
+        return sympy.sin(theta) + (pi - theta) * sympy.cos(theta)
+    return 3 * sympy.sin(theta) * sympy.cos(theta) + (pi - theta) * (1 + 2 * sympy.cos(theta) ** 2)
+
+
+def _h_explicit(order: int, C: sympy.Expr) -> sympy.Expr:
+    """``h_n(C)`` with ``theta = acos(C)`` written out (sin(acos C) = sqrt(1 - C^2))."""
+    s = sqrt(1 - C**2)
+    phi = pi - acos(C)
+    if order == 0:
+        return phi / pi
+    if order == 1:
+        return (s + phi * C) / pi
+    return (3 * C * s + phi * (1 + 2 * C**2)) / (3 * pi)
+
+
+_H_AT_ZERO = {0: Rational(1, 2), 1: 1 / pi, 2: 1 / (6 * pi)}
+
+
+class _ArcCosH(Function):
+    """Normalised arc-cosine dual map of a fixed order (subclasses set ``order``)."""
+
+    order = 1
+    nargs = 1
+
+    @classmethod
+    def eval(cls, C):
+        if C.is_Number:
+            if C == 1:
+                return S.One
+            if C == -1:
+                return S.Zero
+            if C == 0:
+                return _H_AT_ZERO[cls.order]
+        return None
+
+    def fdiff(self, argindex=1):
+        C = self.args[0]
+        if self.order == 0:
+            return 1 / (pi * sqrt(1 - C**2))
+        if self.order == 1:
+            return h0(C)
+        return Rational(4, 3) * h(C)
+
+    def _eval_rewrite_as_acos(self, C, **kwargs):
+        return _h_explicit(self.order, C)
+
+    def _eval_evalf(self, prec):
+        C = self.args[0]
+        if not C.is_number:
+            return None
+        return _h_explicit(self.order, C)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real and None
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_real else None
+
+
+class h0(_ArcCosH):
+    r"""Step (order-0 arc-cosine) map ``h_0(C) = 1 - acos(C)/pi``."""
+
+    order = 0
+
+    def _latex(self, printer):
+        return rf"h_{{0}}\left({printer._print(self.args[0])}\right)"
+
+
+class h(_ArcCosH):
+    r"""ReLU (order-1 arc-cosine) map ``h(C) = (sqrt(1-C^2) + (pi - acos C) C) / pi``."""
+
+    order = 1
+
+    def _latex(self, printer):
+        return rf"h\left({printer._print(self.args[0])}\right)"
+
+
+class h2(_ArcCosH):
+    r"""Order-2 arc-cosine map ``h_2(C) = J_2(acos C) / (3 pi)``."""
+
+    order = 2
+
+    def _latex(self, printer):
+        return rf"h_{{2}}\left({printer._print(self.args[0])}\right)"
+
+
+class _ArcCosG(Function):
+    """Gap of a dual map from the distance: ``G_n(eps) = 1 - h_n(1 - eps)``, eps in [0, 2]."""
+
+    order = 1
+    nargs = 1
+
+    @classmethod
+    def eval(cls, eps):
+        if eps.is_Number:
+            if eps == 0:
+                return S.Zero
+            if eps == 2:
+                return S.One
+            if eps == 1:
+                return 1 - _H_AT_ZERO[cls.order]
+        return None
+
+    def fdiff(self, argindex=1):
+        return _H_CLASSES[self.order](1 - self.args[0]).fdiff()
+
+    def _eval_rewrite_as_acos(self, eps, **kwargs):
+        return 1 - _h_explicit(self.order, 1 - eps)
+
+    def _eval_rewrite_as_h(self, eps, **kwargs):
+        return 1 - _H_CLASSES[self.order](1 - eps)
+
+    def _eval_evalf(self, prec):
+        eps = self.args[0]
+        if not eps.is_number:
+            return None
+        return (1 - _h_explicit(self.order, 1 - eps))._eval_evalf(prec)
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_nonnegative else None
+
+
+class G0(_ArcCosG):
+    """``1 - h_0(1 - eps)``."""
+
+    order = 0
+
+    def _latex(self, printer):
+        return rf"G_{{0}}\left({printer._print(self.args[0])}\right)"
+
+
+class G(_ArcCosG):
+    """``1 - h(1 - eps)``: the ReLU gap as a function of the distance ``eps = 1 - C``."""
+
+    order = 1
+
+    def _latex(self, printer):
+        return rf"G\left({printer._print(self.args[0])}\right)"
+
+
+class G2(_ArcCosG):
+    """``1 - h_2(1 - eps)``."""
+
+    order = 2
+
+    def _latex(self, printer):
+        return rf"G_{{2}}\left({printer._print(self.args[0])}\right)"
+
+
+_H_CLASSES: dict[int, type[_ArcCosH]] = {0: h0, 1: h, 2: h2}
+_G_CLASSES: dict[int, type[_ArcCosG]] = {0: G0, 1: G, 2: G2}
+
+
+def explicit(expr: sympy.Expr) -> sympy.Expr:
+    """Rewrite every named map (``h``, ``G``, ...) to its explicit ``acos`` form.
+
+    >>> explicit(h(sympy.Symbol("C")))
+    (C*(pi - acos(C)) + sqrt(1 - C**2))/pi
+    """
+    return expr.rewrite(acos)
+
+
+def to_sympy_number(value: object, name: str) -> sympy.Expr:
+    """A parameter as an exact SymPy number: ``2.0 -> 2``, ``0.1 -> 1/10``.
+
+    A float becomes the simplest rational that rounds back to it; anything
+    that is not a finite real number is refused.
+
+    >>> to_sympy_number(0.25, "sigma_b"), to_sympy_number(2.0, "c_sigma")
+    (1/4, 2)
+    """
+    if isinstance(value, sympy.Basic):
+        expr = value
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a real number, not {value!r}")
+    elif isinstance(value, int):
+        expr = Integer(value)
+    else:
+        import math
+
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        expr = sympy.nsimplify(value, rational=True)
+        if float(expr) != value:
+            expr = Rational(value)
+    if not expr.is_number or not expr.is_real:
+        raise ValueError(f"{name} must be a real number, not {value!r}")
+    return expr
+
+
+@dataclass(frozen=True)
+class ArcCosineActivation:
+    """Symbolic maps of one activation.
+
+    ``order`` is 0, 1 or 2 for ``x^n 1(x > 0)``; ``order=None`` is the leaky
+    family ``a x (x > 0), b x (x < 0)``.  All maps act on the *pre-activation*
+    variances ``s`` (the source node's diagonal plus the bias variance) and
+    correlation ``C``; multiply the moments by ``c_sigma`` for an edge's output.
+
+    >>> act = activation("arccos2")
+    >>> act.second_moment(sympy.Integer(2))
+    6
+    """
+
+    name: str
+    order: int | None
+    a: sympy.Expr = S.One
+    b: sympy.Expr = S.Zero
+
+    @property
+    def degree(self) -> int:
+        """Homogeneity degree of the activation: ``s(t x) = t^degree s(x)`` for ``t > 0``."""
+        return 1 if self.order is None else self.order
+
+    def h(self, C: sympy.Expr) -> sympy.Expr:
+        """Normalised dual map: the output correlation for input correlation ``C``."""
+        if self.order is not None:
+            return _H_CLASSES[self.order](C)
+        a, b = self.a, self.b
+        return ((a - b) ** 2 * h(C) + 2 * a * b * C) / (a**2 + b**2)
+
+    def G(self, eps: sympy.Expr) -> sympy.Expr:
+        """``1 - h(1 - eps)`` written without cancellation."""
+        if self.order is not None:
+            return _G_CLASSES[self.order](eps)
+        a, b = self.a, self.b
+        return ((a - b) ** 2 * G(eps) + 2 * a * b * eps) / (a**2 + b**2)
+
+    def second_moment(self, s: sympy.Expr) -> sympy.Expr:
+        """``E[sigma(u)^2]`` for ``u ~ N(0, s)``; 0 when ``s`` is 0."""
+        if s == 0:
+            return S.Zero
+        if self.order == 0:
+            return Rational(1, 2)
+        if self.order == 1:
+            return s / 2
+        if self.order == 2:
+            return Rational(3, 2) * s**2
+        return (self.a**2 + self.b**2) * s / 2
+
+    def mean(self, s: sympy.Expr) -> sympy.Expr:
+        """``E[sigma(u)]`` for ``u ~ N(0, s)``; 0 when ``s`` is 0."""
+        if s == 0:
+            return S.Zero
+        if self.order == 0:
+            return Rational(1, 2)
+        if self.order == 1:
+            return sqrt(s) / sqrt(2 * pi)
+        if self.order == 2:
+            return s / 2
+        return (self.a - self.b) * sqrt(s) / sqrt(2 * pi)
+
+    def cross_moment(self, s_i: sympy.Expr, s_j: sympy.Expr, C: sympy.Expr) -> sympy.Expr:
+        """``E[sigma(u) sigma(v)]`` for variances ``s_i, s_j`` and correlation ``C``."""
+        if s_i == 0 or s_j == 0:
+            return S.Zero
+        return sqrt(self.second_moment(s_i) * self.second_moment(s_j)) * self.h(C)
+
+    def derivative_moment(self, s_i: sympy.Expr, s_j: sympy.Expr, C: sympy.Expr) -> sympy.Expr:
+        """``E[sigma'(u) sigma'(v)]``, the derivative (NTK) map.
+
+        Undefined for the step (its derivative is a delta): raises ``ValueError``.
+        """
+        if self.order == 0:
+            raise ValueError("the step activation has no derivative map (sigma' is a delta)")
+        if self.order == 1:
+            return h0(C) / 2
+        if self.order == 2:
+            # Price: E[s2'(u) s2'(v)] = 4 E[relu(u) relu(v)] = 2 sqrt(s_i s_j) h(C)
+            return 2 * sqrt(s_i * s_j) * h(C)
+        a, b = self.a, self.b
+        return ((a - b) ** 2 * h0(C) + 2 * a * b) / 2
+
+    def sigma(self, x: sympy.Expr) -> sympy.Expr:
+        """The activation itself, as a Piecewise (used by the Gaussian-integral checks)."""
+        if self.order == 0:
+            return sympy.Piecewise((1, x > 0), (0, True))
+        if self.order is not None:
+            return sympy.Piecewise((x**self.order, x > 0), (0, True))
+        return sympy.Piecewise((self.a * x, x > 0), (self.b * x, True))
+
+
+#: name -> (order, parameter names)
+KNOWN_ACTIVATIONS: dict[str, tuple[int | None, tuple[str, ...]]] = {
+    "step": (0, ()),
+    "arccos0": (0, ()),
+    "relu": (1, ()),
+    "arccos1": (1, ()),
+    "arccos2": (2, ()),
+    "leaky": (None, ("slope",)),
+    "abrelu": (None, ("a", "b")),
+}
+
+
+@cache
+def _activation(name: str, params: tuple[tuple[str, sympy.Expr], ...]) -> ArcCosineActivation:
+    order, names = KNOWN_ACTIVATIONS[name]
+    given = dict(params)
+    unknown = set(given) - set(names)
+    if unknown:
+        raise ValueError(
+            f"activation {name!r} takes parameters {list(names) or 'none'}, got {sorted(unknown)}"
+        )
+    if order is not None:
+        return ArcCosineActivation(name, order)
+    if name == "leaky":
+        a, b = S.One, given.get("slope", Rational(1, 100))
+    else:
+        a, b = given.get("a", S.One), given.get("b", S.Zero)
+    if a == 0 and b == 0:
+        raise ValueError(
+            f"activation {name!r} with both slopes 0 is the zero function; give a != 0 or b != 0"
+        )
+    return ArcCosineActivation(name, None, a, b)
+
+
+def activation(name: str = "relu", **params: object) -> ArcCosineActivation:
+    """The symbolic activation ``name`` (see :data:`KNOWN_ACTIVATIONS`).
+
+    ``leaky`` takes ``slope`` (default 0.01: ``x`` for ``x > 0``, ``slope x`` below);
+    ``abrelu`` takes ``a`` and ``b`` (default 1 and 0, i.e. ReLU).
+
+    >>> activation("leaky", slope=0.5).h(sympy.Integer(0))
+    1/(5*pi)
+    """
+    if name not in KNOWN_ACTIVATIONS:
+        raise ValueError(
+            f"activation={name!r} is not known to the theory layer; available: "
+            f"{', '.join(sorted(KNOWN_ACTIVATIONS))}"
+        )
+    key = tuple(sorted((k, to_sympy_number(v, k)) for k, v in params.items()))
+    return _activation(name, key)

@@ -1,0 +1,190 @@
+"""Generate numeric source code from a :class:`~dagnngp.theory.derive.Derivation`.
+
+The code is produced by SymPy's printers after common-subexpression
+elimination.  Named maps print as calls to the helpers of
+:mod:`dagnngp.numerics.generated` (``h1(...)``, ``G1(...)``, ...), which are
+written once per backend without cancellation; the gap is generated from the
+*distance* form (a sum of ``G`` terms in ``eps = 1 - C``), so float64 code keeps
+its relative accuracy as ``C -> 1``.
+
+Three code styles share one expression:
+
+* ``"array"`` -- vectorised over an array namespace ``xp`` (NumPy, CuPy, any
+  array-API library), constants folded to float64 literals;
+* ``"scalar"`` -- one ``C`` at a time with :mod:`math`, compiled by Numba;
+* ``"mpmath"`` -- exact constants printed as mpmath expressions, evaluated at
+  the working precision.
+
+This module only writes text; it imports no numeric library.
+
+>>> from dagnngp.theory import derive
+>>> print(generate_source(derive("2_02_002", model="paper"), ("gap",), "array"))
+def _generated(C):
+    xp = _namespace(C)
+    C = _prepare(xp, C)
+    eps = 1.0 - C
+    r0 = G1(xp, G1(xp, G1(xp, eps)))
+    r0 = xp.where(1.0 - r0 >= 0.0, r0, 2.0 - r0)
+    return r0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from sympy import Float
+from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
+
+__all__ = ["QUANTITIES", "STYLES", "generate_source", "lambdify_derivation"]
+
+QUANTITIES = ("diagonal", "offdiagonal", "gap", "rule12", "mean", "correlation")
+STYLES = {"numpy": "array", "array_api": "array", "cupy": "array", "numba": "scalar", "mpmath": "mpmath"}
+
+_HELPER = {"h0": "h0", "h": "h1", "h2": "h2", "G0": "G0", "G": "G1", "G2": "G2"}
+
+
+def _function_printers(xp_arg: str) -> dict[str, Any]:
+    def make(helper: str):
+        def _print(self, expr):
+            return f"{helper}({xp_arg}{self._print(expr.args[0])})"
+
+        return _print
+
+    return {f"_print_{cls}": make(helper) for cls, helper in _HELPER.items()}
+
+
+class _ArrayPrinter(PythonCodePrinter):
+    def _module_format(self, fqn, register=True):
+        if fqn.startswith("math."):
+            return "xp." + fqn[5:]
+        return super()._module_format(fqn, register)
+
+
+for _k, _v in _function_printers("xp, ").items():
+    setattr(_ArrayPrinter, _k, _v)
+
+
+class _ScalarPrinter(PythonCodePrinter):
+    pass
+
+
+for _k, _v in _function_printers("").items():
+    setattr(_ScalarPrinter, _k, _v)
+
+
+class _MpmathPrinter(MpmathPrinter):
+    pass
+
+
+for _k, _v in _function_printers("").items():
+    setattr(_MpmathPrinter, _k, _v)
+
+
+def _floatify(expr: sympy.Expr, memo: dict) -> sympy.Expr:
+    """Replace every constant subexpression by a 20-digit Float (for float64 code)."""
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Symbol or expr.is_Float or expr.is_Integer:
+        out = expr
+    elif expr.is_number:
+        out = Float(expr.evalf(20), 20)
+    else:
+        out = expr.func(*[_floatify(a, memo) for a in expr.args])
+    memo[expr] = out
+    return out
+
+
+def _outputs(d, quantities: tuple[str, ...], node: int | None) -> list[tuple[str, tuple]]:
+    """Per quantity: ("expr", e) | ("const", e) | ("gap", V, D)."""
+    out = []
+    for q in quantities:
+        if q not in QUANTITIES:
+            raise ValueError(f"quantity={q!r} is not known; use one of {', '.join(QUANTITIES)}")
+        e = d.expression(q, node)
+        if q == "gap":
+            n = d.nodes[d.motif.output if node is None else node]
+            out.append(("gap", (n.diagonal, e)))
+        elif e.free_symbols:
+            out.append(("expr", (e,)))
+        else:
+            out.append(("const", (e,)))
+    return out
+
+
+def generate_source(d, quantities: tuple[str, ...], style: str, node: int | None = None) -> str:
+    """Python source of ``_generated(C)`` returning the requested quantities."""
+    if style not in ("array", "scalar", "mpmath"):
+        raise ValueError(f"style={style!r} is not known; use 'array', 'scalar' or 'mpmath'")
+    outs = _outputs(d, quantities, node)
+    flat: list[sympy.Expr] = []
+    for _, exprs in outs:
+        flat.extend(exprs)
+    eps_sym = d.eps
+    flat = [e.xreplace({eps_sym: sympy.Symbol("eps")}) for e in flat]
+    if style != "mpmath":
+        memo: dict = {}
+        flat = [_floatify(e, memo) for e in flat]
+    replacements, reduced = sympy.cse(flat, symbols=sympy.numbered_symbols("x"), order="none")
+    printer = {"array": _ArrayPrinter, "scalar": _ScalarPrinter, "mpmath": _MpmathPrinter}[style](
+        {"fully_qualified_modules": True, "standard": "python3"}
+    )
+    lines = ["def _generated(C):"]
+    if style == "array":
+        lines += ["    xp = _namespace(C)", "    C = _prepare(xp, C)", "    eps = 1.0 - C"]
+    elif style == "scalar":
+        lines += ["    eps = 1.0 - C"]
+    else:
+        lines += ["    C = mpmath.mpf(C)", "    eps = 1 - C"]
+    for sym, e in replacements:
+        lines.append(f"    {sym} = {printer.doprint(e)}")
+    k = 0
+    names = []
+    zero = "0.0" if style != "mpmath" else "mpmath.mpf(0)"
+    for i, (kind, _) in enumerate(outs):
+        name = f"r{i}"
+        names.append(name)
+        if kind == "expr":
+            lines.append(f"    {name} = {printer.doprint(reduced[k])}")
+            k += 1
+        elif kind == "const":
+            val = printer.doprint(reduced[k])
+            k += 1
+            if style == "array":
+                lines.append(f"    {name} = xp.zeros_like(C) + {val}")
+            else:
+                lines.append(f"    {name} = {zero} + {val}")
+        else:
+            V, D = printer.doprint(reduced[k]), printer.doprint(reduced[k + 1])
+            k += 2
+            lines.append(f"    {name} = {D}")
+            if style == "array":
+                lines.append(f"    {name} = xp.where({V} - {name} >= 0.0, {name}, 2*{V} - {name})")
+            else:
+                lines.append(f"    if {V} - {name} < 0:")
+                lines.append(f"        {name} = 2*{V} - {name}")
+    lines.append(f"    return {', '.join(names)}")
+    return "\n".join(lines)
+
+
+def lambdify_derivation(d, quantity, backend: str, node: int | None):
+    """Implementation of :meth:`Derivation.lambdify` (cached per derivation)."""
+    if backend not in STYLES:
+        raise ValueError(f"backend={backend!r} is not known; use one of {', '.join(STYLES)}")
+    single = isinstance(quantity, str)
+    quantities = (quantity,) if single else tuple(quantity)
+    if not quantities:
+        raise ValueError("quantity must name at least one quantity")
+    if node is not None:
+        from dagnngp.theory.derive import _check_node
+
+        _check_node(d, node)
+    cache = d.__dict__.setdefault("_lambdified", {})
+    key = (quantities, backend, node)
+    if key not in cache:
+        from dagnngp.numerics.generated import make_function
+
+        source = generate_source(d, quantities, STYLES[backend], node)
+        cache[key] = make_function(source, backend, len(quantities), single)
+    return cache[key]
+

@@ -1,0 +1,476 @@
+"""Closed-form NNGP recursion of a motif, derived node by node with SymPy.
+
+:func:`derive` walks the motif's nodes in topological order exactly as the
+numeric reference :func:`dagnngp.numerics.nngp` does, but on symbols, and
+keeps three views of every node:
+
+* **unit inputs, correlation form** -- two unit-norm per-sample-centred inputs
+  with correlation ``C``: the diagonal ``V`` and the mean are constants, the
+  off-diagonal is an expression in ``C`` built from named maps ``h(...)``
+  (nested ``h(h(C))`` stays composed);
+* **unit inputs, distance form** -- the same off-diagonal as ``V - D`` with the
+  *distance* ``D`` an expression in ``eps = 1 - C`` built from the gap maps
+  ``G(eps) = 1 - h(1 - eps)``.  ``D`` is a sum of non-negative terms, so the
+  2x2 gap (``D`` itself while the off-diagonal is >= 0) is computed without
+  cancellation even at ``1 - C = 1e-15``;
+* **general inputs** -- symbols ``K_ii, K_jj, K_ij, mu_i, mu_j`` for any two
+  inputs (not centred, not unit).
+
+``model="exact"`` tracks the means and cross-Grams of spec section 2.4;
+``model="paper"`` is the paper's recursion of section 2.2.
+
+>>> d = derive("2_21_112", model="paper")
+>>> d.offdiagonal
+C + h(C) + 2*h(h(C))
+>>> d.gap_distance
+eps + G(eps) + 2*G(G(eps))
+>>> d.diagonal
+4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import sympy
+from sympy import Abs, Add, S, Symbol, sqrt
+
+from dagnngp.motif import Motif, MotifError, Op
+from dagnngp.theory.arccos import ArcCosineActivation, to_sympy_number
+from dagnngp.theory.arccos import activation as symbolic_activation
+
+__all__ = [
+    "C",
+    "EPS",
+    "GENERAL_SYMBOLS",
+    "Derivation",
+    "NodeExpressions",
+    "derive",
+]
+
+#: correlation of the two unit inputs
+C = Symbol("C", real=True)
+#: distance ``1 - C``
+EPS = Symbol("eps", nonnegative=True)
+K_ii = Symbol("K_ii", positive=True)
+K_jj = Symbol("K_jj", positive=True)
+K_ij = Symbol("K_ij", real=True)
+mu_i = Symbol("mu_i", real=True)
+mu_j = Symbol("mu_j", real=True)
+#: the input symbols of the general-input expressions
+GENERAL_SYMBOLS = (K_ii, K_jj, K_ij, mu_i, mu_j)
+
+MODELS = ("exact", "paper")
+
+
+@dataclass(frozen=True)
+class NodeExpressions:
+    """One node's kernel for the two unit-norm centred inputs, and for general inputs.
+
+    ``rule`` is the node's recursion in words of the kernels it sums,
+    ``diagonal`` / ``mean`` are constants, ``offdiagonal`` an expression in
+    ``C``, ``distance`` the expression ``diagonal - offdiagonal`` in ``eps``.
+    ``general`` maps ``"K_ii", "K_jj", "K_ij", "mu_i", "mu_j"`` to expressions
+    in :data:`GENERAL_SYMBOLS`.
+    """
+
+    node: int
+    rule: str
+    diagonal: sympy.Expr
+    offdiagonal: sympy.Expr
+    distance: sympy.Expr
+    mean: sympy.Expr
+    general: dict[str, sympy.Expr] = field(default_factory=dict)
+
+    @property
+    def correlation(self) -> sympy.Expr:
+        """The node's output correlation ``K_ij / K_ii`` (0 for a node that receives nothing)."""
+        return S.Zero if self.diagonal == 0 else self.offdiagonal / self.diagonal
+
+
+# --------------------------------------------------------------------------- unit recursion
+@dataclass
+class _Unit:
+    V: sympy.Expr  # diagonal (both samples)
+    off: sympy.Expr  # off-diagonal, in C
+    D: sympy.Expr  # V - off, in eps
+
+
+def _unit_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2):
+    """Diagonal, off-diagonal and distance of every node for unit centred inputs."""
+    nodes: list[_Unit] = [_Unit(S.One, C, EPS)]
+    mu: list[sympy.Expr] = [S.Zero]
+    exact = model == "exact"
+    edge: dict[int, tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Expr]] = {}
+    cross_cache: dict[tuple[int, int], _Unit] = {}
+
+    def linear(s: int):
+        """(dual diagonal, dual off, dual distance, edge mean) of a linear edge leaving s."""
+        if s not in edge:
+            p = nodes[s].V + sb2
+            if p == 0:
+                edge[s] = (S.Zero, S.Zero, S.Zero, S.Zero)
+            else:
+                d = c * act.second_moment(p)
+                q = nodes[s].off + sb2
+                edge[s] = (d, d * act.h(q / p), d * act.G(nodes[s].D / p), sqrt(c) * act.mean(p))
+        return edge[s]
+
+    def cross(t: int, u: int) -> _Unit:
+        if t == u:
+            return nodes[t]
+        if t < u:
+            t, u = u, t
+        key = (t, u)
+        if key not in cross_cache:
+            V, off, D = [], [], []
+            for s in m.sources(t, Op.LINEAR):
+                k = linear(s)[3] * mu[u]
+                V.append(k)
+                off.append(k)
+            for s in m.sources(t, Op.SKIP):
+                x = cross(s, u)
+                V.append(x.V)
+                off.append(x.off)
+                D.append(x.D)
+            cross_cache[key] = _Unit(Add(*V), Add(*off), Add(*D))
+        return cross_cache[key]
+
+    for t in range(1, m.n_nodes):
+        lin = m.sources(t, Op.LINEAR)
+        skip = m.sources(t, Op.SKIP)
+        V, off, D = [], [], []
+        for s in lin:
+            d, o, dd, _ = linear(s)
+            V.append(d)
+            off.append(o)
+            D.append(dd)
+        const = []
+        if exact:
+            A = Add(*(linear(s)[3] for s in lin))
+            M = Add(*(mu[s] for s in skip))
+            if len(lin) > 1:
+                for i, s in enumerate(lin):
+                    for s2 in lin[i + 1:]:
+                        const.append(2 * linear(s)[3] * linear(s2)[3])
+            if lin and skip:
+                const.append(2 * A * M)
+            mu.append(A + M)
+        else:
+            mu.append(S.Zero)
+        V.extend(const)
+        off.extend(const)
+        for i, s in enumerate(skip):
+            V.append(nodes[s].V)
+            off.append(nodes[s].off)
+            D.append(nodes[s].D)
+            if exact:
+                for s2 in skip[i + 1:]:
+                    x = cross(s2, s)
+                    V.append(2 * x.V)
+                    off.append(2 * x.off)
+                    D.append(2 * x.D)
+        nodes.append(_Unit(Add(*V), Add(*off), Add(*D)))
+    return nodes, mu
+
+
+# --------------------------------------------------------------------------- general recursion
+def _general_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2):
+    """``(K_ii, K_jj, K_ij, mu_i, mu_j)`` of every node for two general inputs."""
+    # a block is (ii, ij, ji, jj) = <X_t,p , X_u,q>; auto-Grams have ij == ji
+    K: list[tuple] = [(K_ii, K_ij, K_ij, K_jj)]
+    mu: list[tuple] = [(mu_i, mu_j)]
+    exact = model == "exact"
+    edge: dict[int, tuple] = {}
+    cache: dict[tuple[int, int], tuple] = {}
+
+    def linear(s: int):
+        if s not in edge:
+            ii, ij, _, jj = K[s]
+            pi_, pj = ii + sb2, jj + sb2
+            di = c * act.second_moment(pi_)
+            dj = c * act.second_moment(pj)
+            dij = S.Zero if (di == 0 or dj == 0) else sqrt(di * dj) * act.h((ij + sb2) / sqrt(pi_ * pj))
+            ai = sqrt(c) * act.mean(pi_)
+            aj = sqrt(c) * act.mean(pj)
+            edge[s] = ((di, dij, dij, dj), (ai, aj))
+        return edge[s]
+
+    def cross(t: int, u: int):
+        if t == u:
+            return K[t]
+        if t < u:
+            ii, ij, ji, jj = cross(u, t)
+            return (ii, ji, ij, jj)
+        key = (t, u)
+        if key not in cache:
+            acc: list[list] = [[], [], [], []]
+            for s in m.sources(t, Op.LINEAR):
+                ai, aj = linear(s)[1]
+                mi, mj = mu[u]
+                for k, v in enumerate((ai * mi, ai * mj, aj * mi, aj * mj)):
+                    acc[k].append(v)
+            for s in m.sources(t, Op.SKIP):
+                for k, v in enumerate(cross(s, u)):
+                    acc[k].append(v)
+            cache[key] = tuple(Add(*a) for a in acc)
+        return cache[key]
+
+    for t in range(1, m.n_nodes):
+        lin = m.sources(t, Op.LINEAR)
+        skip = m.sources(t, Op.SKIP)
+        acc: list[list] = [[], [], [], []]
+
+        def add(block, acc=acc):
+            for k, v in enumerate(block):
+                acc[k].append(v)
+
+        for s in lin:
+            add(linear(s)[0])
+        if exact:
+            Ai = Add(*(linear(s)[1][0] for s in lin))
+            Aj = Add(*(linear(s)[1][1] for s in lin))
+            Mi = Add(*(mu[s][0] for s in skip))
+            Mj = Add(*(mu[s][1] for s in skip))
+            for i, s in enumerate(lin):
+                for s2 in lin[i + 1:]:
+                    (ai, aj), (bi, bj) = linear(s)[1], linear(s2)[1]
+                    add((ai * bi + bi * ai, ai * bj + bi * aj, aj * bi + bj * ai, aj * bj + bj * aj))
+            if lin and skip:
+                add((2 * Ai * Mi, Ai * Mj + Mi * Aj, Aj * Mi + Mj * Ai, 2 * Aj * Mj))
+            mu.append((Ai + Mi, Aj + Mj))
+        else:
+            mu.append((S.Zero, S.Zero))
+        for i, s in enumerate(skip):
+            add(K[s])
+            if exact:
+                for s2 in skip[i + 1:]:
+                    x = cross(s2, s)
+                    y = (x[0], x[2], x[1], x[3])  # transpose
+                    add(tuple(a + b for a, b in zip(x, y, strict=True)))
+        ii, ij, _, jj = (Add(*a) for a in acc)
+        K.append((ii, ij, ij, jj))
+    return [{"K_ii": k[0], "K_jj": k[3], "K_ij": k[1], "mu_i": mu_t[0], "mu_j": mu_t[1]}
+            for k, mu_t in zip(K, mu, strict=True)]
+
+
+def _rule_text(m: Motif, t: int, model: str, act_name: str) -> str:
+    if t == 0:
+        return "K0 (inputs)"
+    parts = [f"f(K{s})" for s in m.sources(t, Op.LINEAR)] + [f"K{s}" for s in m.sources(t, Op.SKIP)]
+    text = " + ".join(parts) if parts else "0"
+    if model == "exact" and (len(m.sources(t, Op.LINEAR)) + len(m.sources(t, Op.SKIP)) > 1):
+        text += "  + cross terms (means, cross-Grams)"
+    return text
+
+
+# --------------------------------------------------------------------------- Derivation
+@dataclass
+class Derivation:
+    """Everything :func:`derive` found for one motif, model and activation.
+
+    Unit-input quantities (two unit-norm centred inputs with correlation ``C``):
+    ``diagonal``, ``offdiagonal`` (in ``C``), ``gap`` (the 2x2 least eigenvalue
+    ``diagonal - |offdiagonal|``, in ``C``), ``gap_distance`` (the same gap in
+    ``eps = 1 - C`` where the off-diagonal is >= 0, built from ``G`` maps),
+    ``rule12`` and ``rule12_distance``, ``output_mean``; ``nodes`` lists each
+    node's :class:`NodeExpressions`; ``general`` the output's expressions for two
+    general inputs and ``general_gap`` their 2x2 least eigenvalue.
+    """
+
+    motif: Motif
+    model: str
+    activation: ArcCosineActivation
+    c_sigma: sympy.Expr
+    sigma_b: sympy.Expr
+    nodes: list[NodeExpressions]
+    rule12: sympy.Expr
+    rule12_distance: sympy.Expr
+
+    C = C
+    eps = EPS
+
+    # ---- output views
+    @property
+    def output(self) -> NodeExpressions:
+        """The output node's expressions."""
+        return self.nodes[-1]
+
+    @property
+    def diagonal(self) -> sympy.Expr:
+        return self.output.diagonal
+
+    @property
+    def offdiagonal(self) -> sympy.Expr:
+        return self.output.offdiagonal
+
+    @property
+    def output_mean(self) -> sympy.Expr:
+        return self.output.mean
+
+    @property
+    def gap_distance(self) -> sympy.Expr:
+        """``diagonal - offdiagonal`` in ``eps``: the gap wherever the off-diagonal is >= 0."""
+        return self.output.distance
+
+    @property
+    def gap(self) -> sympy.Expr:
+        """The 2x2 least eigenvalue ``diagonal - |offdiagonal|`` as an expression in ``C``."""
+        return self.node_gap(self.motif.output)
+
+    def node_gap(self, node: int) -> sympy.Expr:
+        n = self.nodes[node]
+        return n.diagonal - Abs(n.offdiagonal)
+
+    @property
+    def general(self) -> dict[str, sympy.Expr]:
+        return self.output.general
+
+    @property
+    def general_gap(self) -> sympy.Expr:
+        """2x2 least eigenvalue for general inputs: ``(a+c)/2 - sqrt(((a-c)/2)^2 + b^2)``."""
+        g = self.general
+        a, b, c = g["K_ii"], g["K_ij"], g["K_jj"]
+        return (a + c) / 2 - sqrt(((a - c) / 2) ** 2 + b**2)
+
+    # ---- forms
+    def series(self, order: int = 3, at: int = 1, quantity: str = "gap"):
+        """Puiseux expansion of the gap (or ``"offdiagonal"``/``"rule12"``) at ``C = +-1``.
+
+        ``at=1`` expands in ``eps`` with ``C = 1 - eps``; ``at=-1`` in ``delta``
+        with ``C = -1 + delta``.  Terms with exponent below ``order`` are kept.
+
+        >>> derive("2_21_112", model="paper").series(2).leading
+        (4, 1)
+        """
+        from dagnngp.theory.series import gap_series
+
+        return gap_series(self, order=order, at=at, quantity=quantity)
+
+    def latex(self) -> str:
+        """The whole recursion as a LaTeX ``align*`` block."""
+        from dagnngp.theory.printing import derivation_latex
+
+        return derivation_latex(self)
+
+    def pretty(self) -> str:
+        """The node-by-node recursion, gap and rule (12) as plain text."""
+        from dagnngp.theory.printing import derivation_text
+
+        return derivation_text(self)
+
+    def expression(self, quantity: str, node: int | None = None) -> sympy.Expr:
+        """The unit-input expression behind ``quantity`` (``"gap"`` is the eps form)."""
+        n = self.nodes[self.motif.output if node is None else _check_node(self, node)]
+        table = {
+            "diagonal": n.diagonal,
+            "offdiagonal": n.offdiagonal,
+            "mean": n.mean,
+            "correlation": n.correlation,
+            "gap": n.distance,
+            "distance": n.distance,
+            "rule12": self.rule12_distance,
+        }
+        if quantity not in table:
+            raise ValueError(f"quantity={quantity!r} is not known; use one of {', '.join(table)}")
+        return table[quantity]
+
+    def lambdify(self, quantity: str | tuple[str, ...] = "gap", backend: str = "numpy",
+                 node: int | None = None) -> Any:
+        """A numeric function of ``C`` generated from the expressions.
+
+        ``quantity`` is ``"diagonal"``, ``"offdiagonal"``, ``"gap"``, ``"rule12"``,
+        ``"mean"``, ``"correlation"``, or a tuple of them (the function then
+        returns a tuple); ``node`` picks an intermediate node.  ``backend`` is
+        ``"numpy"``, ``"numba"``, ``"mpmath"`` (keyword ``dps=`` for the digits)
+        or ``"array_api"``/``"cupy"`` (any array-API namespace, found from ``C``).
+
+        >>> gap = derive("2_02_002", model="paper").lambdify("gap")
+        >>> float(gap(0.5))  # 1 - h(h(h(0.5)))
+        0.26187...
+        """
+        from dagnngp.theory.codegen import lambdify_derivation
+
+        return lambdify_derivation(self, quantity, backend, node)
+
+
+def _check_node(d: Derivation, node: int) -> int:
+    if isinstance(node, bool) or not isinstance(node, int) or not 0 <= node < d.motif.n_nodes:
+        raise ValueError(f"node={node!r} is not a node of {d.motif}; use 0..{d.motif.n_nodes - 1}")
+    return node
+
+
+def _as_motif(motif: Motif | str) -> Motif:
+    if isinstance(motif, Motif):
+        return motif
+    if isinstance(motif, str):
+        return Motif.parse(motif)
+    raise MotifError(f"expected a Motif or a motif string such as '2_21_112', got {type(motif).__name__}")
+
+
+def derive(
+    motif: Motif | str,
+    model: str = "exact",
+    activation: str = "relu",
+    c_sigma: object = 2,
+    sigma_b: object = 0,
+    *,
+    activation_params: dict[str, object] | None = None,
+    general: bool = True,
+) -> Derivation:
+    """Derive a motif's NNGP recursion in closed form.
+
+    ``activation`` is one of
+    :data:`dagnngp.theory.arccos.KNOWN_ACTIVATIONS`; ``c_sigma`` the weight
+    variance scale; ``sigma_b`` the bias standard deviation (the pre-activation
+    Gram is ``K + sigma_b^2``).  Results are cached by canonical motif string and
+    parameters.  ``general=False`` skips the general-input expressions.
+
+    >>> d = derive("1_01_222")          # exact model: the means add 6/pi
+    >>> d.diagonal
+    6/pi + 3
+    >>> d.gap_distance
+    3*G(eps)
+    """
+    m = _as_motif(motif)
+    if model not in MODELS:
+        raise ValueError(
+            f"model={model!r} is not known; use 'exact' (the true infinite-width limit, "
+            "with cross terms) or 'paper' (the paper's recursion, which drops them)"
+        )
+    if not isinstance(activation, str):
+        raise ValueError(f"activation must be a name such as 'relu', not {activation!r}")
+    c = to_sympy_number(c_sigma, "c_sigma")
+    if not c > 0:
+        raise ValueError(f"c_sigma={c_sigma!r} must be > 0 (2 is He initialisation for ReLU)")
+    sb = to_sympy_number(sigma_b, "sigma_b")
+    if sb < 0:
+        raise ValueError(f"sigma_b={sigma_b!r} must be >= 0 (it is a standard deviation)")
+    params = tuple(sorted((k, to_sympy_number(v, k)) for k, v in (activation_params or {}).items()))
+    symbolic_activation(activation, **dict(params))  # validates name and parameters
+    return _derive_cached(str(m), m.n_nodes, model, activation, params, c, sb, bool(general))
+
+
+@lru_cache(maxsize=4096)
+def _derive_cached(key: str, n_nodes: int, model: str, act_name: str, params, c, sb, general: bool):
+    m = Motif.parse(key)
+    act = symbolic_activation(act_name, **dict(params))
+    sb2 = sb**2
+    units, mus = _unit_recursion(m, model, act, c, sb2)
+    gen = _general_recursion(m, model, act, c, sb2) if general else [{} for _ in units]
+    nodes = [
+        NodeExpressions(t, _rule_text(m, t, model, act.name), u.V, u.off, u.D, mu_t, g)
+        for t, (u, mu_t, g) in enumerate(zip(units, mus, gen, strict=True))
+    ]
+    counts = m.path_depth_counts()
+    r_c, r_e = [], []
+    hx, gx = C, EPS
+    for d in range(max(counts, default=-1) + 1):
+        if d > 0:
+            hx, gx = act.h(hx), act.G(gx)
+        if counts.get(d, 0):
+            r_c.append(counts[d] * (1 - hx))
+            r_e.append(counts[d] * gx)
+    return Derivation(m, model, act, c, sb, nodes, Add(*r_c), Add(*r_e))
