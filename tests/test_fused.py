@@ -1,0 +1,170 @@
+"""The fused Numba backend against the NumPy reference and against mpmath."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dagnngp.motif import Motif
+from dagnngp.numerics import inputs_to_gram, min_pair_gap, nngp
+from dagnngp.numerics.fused import (
+    CHUNK,
+    min_pair_gap_blocks,
+    nngp_blocks,
+    relu_gap_eps,
+    relu_h,
+)
+from dagnngp.proofs_check.strategies import motifs, psd_grams
+
+mp.mp.dps = 40
+DAG3 = Motif.parse("2_21_112")
+
+
+def _h_mp(C: mp.mpf) -> mp.mpf:
+    return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
+
+
+def _grid() -> list[float]:
+    pts = list(np.linspace(-1, 1, 401))
+    tiny = np.logspace(-17, -0.3, 60)
+    return pts + list(-1 + tiny) + list(1 - tiny)
+
+
+def test_dual_map_matches_mpmath_to_a_few_ulp_including_relative_accuracy_near_minus_one():
+    worst = 0.0
+    for C in _grid():
+        ref = _h_mp(mp.mpf(float(C)))
+        got = relu_h(float(C))
+        if ref == 0:
+            assert got == 0.0
+            continue
+        worst = max(worst, float(abs(got - ref) / ref))
+    assert worst < 1e-15
+
+
+def test_gap_matches_mpmath_with_relative_accuracy_as_c_tends_to_one():
+    worst = 0.0
+    for eps in list(np.logspace(-18, np.log10(2.0), 300)) + [0.5, 1.0, 1.5, 2.0]:
+        ref = 1 - _h_mp(1 - mp.mpf(float(eps)))
+        got = relu_gap_eps(float(eps))
+        worst = max(worst, float(abs(got - ref) / ref))
+    assert worst < 1e-15
+    assert relu_gap_eps(0.0) == 0.0
+
+
+def _compare(m: Motif, K0: np.ndarray, mu0: np.ndarray, model: str, c_sigma=2.0, sigma_b=0.0,
+             rtol=1e-13) -> None:
+    ref = nngp(m, K0, mu0, model=model, c_sigma=c_sigma, sigma_b=sigma_b, backend="numpy")
+    got = nngp(m, K0, mu0, model=model, c_sigma=c_sigma, sigma_b=sigma_b, backend="numba")
+    d = np.diagonal(ref.output)
+    scale = np.sqrt(np.multiply.outer(d, d))  # entries are compared at their natural scale
+    err = np.abs(got.output - ref.output)
+    assert np.all(err <= rtol * scale), f"{m} {model}: worst {np.max(err - rtol * scale)}"
+    assert np.all(np.abs(got.output_mean - ref.output_mean) <= rtol * np.sqrt(d))
+    assert got.output.dtype == K0.dtype
+
+
+@st.composite
+def _means(draw, K0):
+    fr = draw(st.lists(st.floats(-1, 1), min_size=K0.shape[0], max_size=K0.shape[0]))
+    return np.asarray(fr) * np.sqrt(np.diagonal(K0))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=motifs(2, 6), K0=psd_grams((1, 6)), data=st.data(),
+       model=st.sampled_from(["exact", "paper"]),
+       c_sigma=st.sampled_from([2.0, 1.0, 3.5]), sigma_b=st.sampled_from([0.0, 0.0, 0.7]))
+def test_numba_agrees_with_numpy_on_drawn_motifs_and_grams(m, K0, data, model, c_sigma, sigma_b):
+    # psd_grams draws N = 1, zero rows, duplicate and antipodal inputs, scales 1e-3 .. 1e3
+    mu0 = data.draw(_means(K0))
+    _compare(m, K0, mu0, model, c_sigma, sigma_b)
+
+
+@pytest.mark.parametrize("n", [1, 2, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3])
+@pytest.mark.parametrize("model", ["exact", "paper"])
+def test_numba_agrees_across_chunk_boundaries_with_degenerate_rows(n, model):
+    rng = np.random.default_rng(n)
+    X = np.abs(rng.standard_normal((n, 9)))  # non-centred: non-zero means exercise cross terms
+    if n > 3:
+        X[1] = X[0]  # duplicate
+        X[2] = -X[0]  # antipodal
+        X[3] = 0.0  # zero row
+    K0, mu0 = inputs_to_gram(X, width=12)
+    for code in ("2_21_112", "1_12_112", "2_12_121_2112_21112_121212"):
+        _compare(Motif.parse(code), K0, mu0, model)
+
+
+def test_float32_runs_in_float32_and_agrees_with_float64():
+    rng = np.random.default_rng(3)
+    K0, mu0 = inputs_to_gram(rng.standard_normal((70, 5)))
+    ref = nngp(DAG3, K0, mu0, backend="numpy").output
+    got = nngp(DAG3, K0.astype(np.float32), mu0.astype(np.float32), backend="numba")
+    assert got.output.dtype == np.float32 and got.output_mean.dtype == np.float32
+    d = np.diagonal(ref)
+    assert np.all(np.abs(got.output - ref) <= 64 * np.finfo(np.float32).eps * np.sqrt(np.outer(d, d)))
+
+
+def test_default_backend_is_numba_for_relu_and_reproduces_spec_dag3_exact_values():
+    K0, mu0 = np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2)
+    res = nngp(DAG3, K0, mu0)
+    assert res.cross == {}  # only the reference records cross-Grams
+    # spec 2.4: K_ii = 4 + 2/pi + 2/pi sqrt(2 + 2/pi) ~ 5.67034; 2x2 gap 1.54320 at C = 0.5
+    assert abs(res.output[0, 0] - (4 + 2 / np.pi + 2 / np.pi * np.sqrt(2 + 2 / np.pi))) < 1e-13
+    assert round(res.output[0, 0] - res.output[0, 1], 5) == 1.54320
+
+
+def test_row_blocks_and_blocked_min_gap_match_the_full_kernel():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((150, 7))
+    X[7] = X[3]
+    K0, mu0 = inputs_to_gram(X)
+    full = nngp(DAG3, K0, mu0).output
+    seen = []
+    for start, stop, blk in nngp_blocks(DAG3, X, max_bytes=40_000):
+        seen.append((start, stop))
+        d = np.diagonal(full)
+        assert np.all(np.abs(blk - full[start:stop]) <= 1e-13 * np.sqrt(np.outer(d[start:stop], d)))
+    assert len(seen) > 3 and seen[0][0] == 0 and seen[-1][1] == 150
+    assert all(a[1] == b[0] for a, b in zip(seen, seen[1:], strict=False))
+    value, i, j = min_pair_gap_blocks(DAG3, X, max_bytes=60_000)
+    ref_value, ri, rj = min_pair_gap(full)
+    assert (i, j) == (ri, rj) == (3, 7)
+    assert abs(value - ref_value) <= 1e-12 * full[3, 3]
+
+
+def test_bad_backend_arguments_say_what_to_do():
+    K0 = np.eye(3)
+    with pytest.raises(ValueError, match="backend='cuda' is not known"):
+        nngp(DAG3, K0, backend="cuda")
+    with pytest.raises(ValueError, match="all_nodes=True"):
+        nngp(DAG3, K0, backend="numba", all_nodes=True)
+    with pytest.raises(ValueError, match="relu"):
+        nngp(DAG3, K0, backend="numba", activation="tanh")
+    with pytest.raises(ValueError, match="nngp_blocks"):
+        nngp(DAG3, np.eye(100), max_bytes=1000)
+    with pytest.raises(ValueError, match="max_bytes must be a positive int"):
+        nngp(DAG3, K0, max_bytes=-5)
+    with pytest.raises(ValueError, match="too small"):
+        list(nngp_blocks(DAG3, np.ones((100, 2)), max_bytes=100))
+    # the reference path stays available and unchanged
+    assert nngp(DAG3, K0, backend="numpy", all_nodes=True).nodes[3].shape == (3, 3)
+
+
+def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
+    nngp(DAG3, np.eye(3), backend="numba")  # make sure this process has written the cache
+    code = (
+        "import numpy as np\n"
+        "from dagnngp.numerics import nngp\n"
+        "from dagnngp.numerics import fused\n"
+        "nngp('2_21_112', np.eye(3), backend='numba')\n"
+        "print(len(fused._rows.stats.cache_hits), len(fused._rows.stats.cache_misses))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    hits, misses = (int(v) for v in out.stdout.split())
+    assert hits >= 1 and misses == 0
