@@ -17,12 +17,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from dagnngp.motif import Motif, Op
 from dagnngp.numerics.bounds import least_eigenvalue_2x2, rule12
-from dagnngp.numerics.reference import nngp, pair_gram
+from dagnngp.numerics.reference import NNGPResult, pair_gram
+from dagnngp.numerics.reference import nngp as reference_nngp
 
 __all__ = ["Rule12Row", "all_motifs", "format_rule12_failures", "merges_unequal_depths", "rule12_audit"]
+
+
+def nngp(*args: Any, **kwargs: Any) -> NNGPResult:
+    """The NumPy reference recursion (the ground truth every check compares with)."""
+    return reference_nngp(*args, backend="numpy", **kwargs)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from dagnngp.motif import MAX_NODES, Motif, Op
 
-__all__ = ["motifs", "psd_grams", "unit_centred_inputs"]
+__all__ = ["input_matrices", "motifs", "psd_grams", "unit_centred_inputs"]
 
 
 def motifs(
@@ -110,5 +110,34 @@ def psd_grams(n_inputs: int | tuple[int, int] = (1, 6), rank: int | None = None)
         if n > 2 and draw(st.booleans()):
             X[1] = -X[0] if draw(st.booleans()) else X[0]  # antipodal or duplicate inputs
         return X @ X.T
+
+    return build()
+
+
+def input_matrices(
+    n_inputs: int | tuple[int, int] = (2, 5), dim: int | tuple[int, int] = (3, 10), centred: bool = True
+) -> Any:
+    """Raw unit-norm inputs ``X`` (N x d) for the Monte Carlo sampler.
+
+    Centred inputs have per-sample zero-sum coordinates (``mu0 = 0``); with
+    ``centred=False`` they are non-negative (post-ReLU-like), so pass
+    ``dim=width`` to keep their normalised means ``mu0`` of order one.
+    """
+    import numpy as np
+    from hypothesis import strategies as st
+
+    n_lo, n_hi = (n_inputs, n_inputs) if isinstance(n_inputs, int) else n_inputs
+    d_lo, d_hi = (dim, dim) if isinstance(dim, int) else dim
+    if not (1 <= n_lo <= n_hi and 2 <= d_lo <= d_hi):
+        raise ValueError(f"need 1 <= n_inputs and 2 <= dim ranges, got {n_inputs}, {dim}")
+
+    @st.composite
+    def build(draw: Any) -> Any:
+        n = draw(st.integers(n_lo, n_hi))
+        d = draw(st.integers(d_lo, d_hi))
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        X = rng.standard_normal((n, d))
+        X = X - X.mean(axis=1, keepdims=True) if centred else np.abs(X)
+        return X / np.linalg.norm(X, axis=1, keepdims=True)
 
     return build()

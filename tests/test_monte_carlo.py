@@ -1,0 +1,172 @@
+"""The finite-width sampler: validation, reproducibility, sampler equivalence, agreement with the exact model.
+
+False-alarm budget: every Monte Carlo comparison against a correct kernel in
+this file runs at family-wise level ``ALPHA`` (Bonferroni over its entries);
+with at most ``N_COMPARISONS`` such comparisons the chance that this file
+fails on correct code is below ``ALPHA * N_COMPARISONS = 1%`` (6 + 2 x 15
+comparisons against kernels, 1 two-sample test).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from scipy import stats
+
+from dagnngp.numerics.monte_carlo import forward_features, monte_carlo
+from dagnngp.numerics.reference import inputs_to_gram
+from dagnngp.numerics.reference import nngp as reference_nngp
+from dagnngp.proofs_check.statistics import compare_to_mc
+from dagnngp.proofs_check.strategies import input_matrices, motifs
+
+N_COMPARISONS = 40
+ALPHA = 0.01 / N_COMPARISONS
+DAGS = ["2_02_002", "1_01_222", "2_21_112"]
+
+
+def nngp(*args, **kwargs):  # the NumPy reference is the ground truth
+    return reference_nngp(*args, backend="numpy", **kwargs)
+
+
+def unit_rows(n, d, seed, centred=True):
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    X = X - X.mean(axis=1, keepdims=True) if centred else np.abs(X)
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+# ------------------------------------------------------------------ validation
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"width": 2}, "smaller than the input dimension d=3"),
+        ({"width": 64.0}, "width must be an integer"),
+        ({"draws": 1}, "need draws >= 2"),
+        ({"seed": -1}, "need seed >= 0"),
+        ({"sampler": "fast"}, "sampler='fast' is not known"),
+        ({"c_sigma": 0.0}, "c_sigma"),
+        ({"X": [[1.0, np.nan, 0.0]]}, "non-finite"),
+        ({"X": [1.0, 0.0, 0.0]}, "2-D array"),
+        ({"motif": "2_3"}, "group t must have t digits"),
+    ],
+)
+def test_bad_arguments_raise_clear_value_errors(kwargs, fragment):
+    args = {"motif": "2_21_112", "X": np.eye(3), "width": 64, "draws": 3, "seed": 0}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=fragment):
+        monte_carlo(**args)
+
+
+def test_seeded_runs_are_reproducible_bit_for_bit():
+    X = unit_rows(3, 5, seed=1)
+    for sampler in ("gram", "explicit"):
+        a = monte_carlo("2_21_112", X, 128, 4, seed=11, sampler=sampler)
+        b = monte_carlo("2_21_112", X, 128, 4, seed=11, sampler=sampler)
+        assert np.array_equal(a.samples, b.samples)
+        assert all(np.array_equal(a.cross[k], b.cross[k]) for k in a.cross)
+        c = monte_carlo("2_21_112", X, 128, 4, seed=12, sampler=sampler)
+        assert not np.array_equal(a.samples, c.samples)
+
+
+def test_result_holds_every_node_cross_gram_and_mean_consistently():
+    X = unit_rows(2, 4, seed=2)
+    res = monte_carlo("1_12_112", X, 64, 3, seed=0)
+    assert sorted(res.nodes) == [0, 1, 2, 3]
+    assert sorted(res.cross) == [(t, u) for t in range(4) for u in range(t)]
+    np.testing.assert_allclose(res.nodes[0], X @ X.T, atol=1e-14)  # input node is the padded X
+    np.testing.assert_allclose(res.means[0], X.sum(axis=1) / 8.0, atol=1e-14)  # m^-1/2 sum, m = 64
+    np.testing.assert_allclose(res.mean, res.nodes[3])
+    # node 1 = X0 (skip), so <X1, X0> = K0 in every draw
+    np.testing.assert_allclose(res.cross[(1, 0)], X @ X.T, atol=1e-14)
+    np.testing.assert_allclose(res.stderr, res.samples.std(axis=0, ddof=1) / np.sqrt(3))
+
+
+def test_gram_sampler_handles_rank_deficient_features():
+    X = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    feats = forward_features("2_21_112", X, 32, np.random.default_rng(0), sampler="gram")
+    for F in feats:
+        assert np.all(np.isfinite(F))
+        np.testing.assert_allclose(F[:, 0], F[:, 1], atol=1e-12)  # duplicate inputs stay equal
+        np.testing.assert_array_equal(F[:, 2], 0.0)  # a zero input stays zero (no bias)
+    # a node that receives nothing (node 1 of "0_21_112" is empty) feeds zeros, not NaN
+    res = monte_carlo("0_21_112", X, 32, 2, seed=0)
+    assert np.all(res.nodes[1] == 0) and np.all(np.isfinite(res.mean))
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    monte_carlo("2", np.eye(2), 8, 3, seed=0)
+    assert capsys.readouterr().err == ""  # pytest's stderr is not a terminal
+    monte_carlo("2", np.eye(2), 8, 3, seed=0, progress=True)
+    assert "3/3" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- sampler equivalence
+def _two_sample_min_p(motif, X, width, draws, c_a=2.0, c_b=2.0, sampler_b="explicit"):
+    """Smallest Bonferroni-adjusted KS p-value over the output Gram's entries and node-2 means."""
+    a = monte_carlo(motif, X, width, draws, seed=1, sampler="gram", c_sigma=c_a)
+    b = monte_carlo(motif, X, width, draws, seed=2, sampler=sampler_b, c_sigma=c_b)
+    iu = np.triu_indices(X.shape[0])
+    cols_a = [a.samples[:, i, j] for i, j in zip(*iu, strict=True)]
+    cols_b = [b.samples[:, i, j] for i, j in zip(*iu, strict=True)]
+    pvals = [stats.ks_2samp(x, y).pvalue for x, y in zip(cols_a, cols_b, strict=True)]
+    return min(1.0, min(pvals) * len(pvals))
+
+
+def test_gram_and_explicit_samplers_have_the_same_distribution():
+    # 400 independent networks per sampler; KS test on every Gram entry (Bonferroni)
+    X = unit_rows(3, 6, seed=3)
+    assert _two_sample_min_p("2_21_112", X, 48, 400) > ALPHA
+
+
+def test_two_sample_test_has_power_against_a_slightly_different_network():
+    # the same test tells c_sigma = 2 from c_sigma = 2.3 (a 15% scale change)
+    X = unit_rows(3, 6, seed=3)
+    assert _two_sample_min_p("2_21_112", X, 48, 400, c_b=2.3, sampler_b="gram") < 1e-6
+
+
+# ---------------------------------------------------- exact model vs network
+@pytest.mark.parametrize("motif", DAGS)
+@pytest.mark.parametrize("centred", [True, False])
+def test_exact_model_matches_width_2048_networks_on_dag1_to_3(motif, centred):
+    width, draws = 2048, 30
+    X = unit_rows(3, 8, seed=5) if centred else unit_rows(3, width, seed=6, centred=False)
+    res = monte_carlo(motif, X, width, draws, seed=50)
+    if not centred:
+        assert np.min(res.mu0) > 0.5  # non-centred inputs really have non-vanishing means
+    cmp = compare_to_mc(nngp(motif, res.K0, res.mu0).output, res.mean, res.stderr, draws, alpha=ALPHA)
+    assert not cmp.rejected, cmp.as_dict()
+
+
+def test_paper_model_is_rejected_on_dag3():
+    res = monte_carlo("2_21_112", unit_rows(3, 8, seed=5), 2048, 30, seed=51)
+    cmp = compare_to_mc(nngp("2_21_112", res.K0, res.mu0, model="paper").output,
+                        res.mean, res.stderr, 30, alpha=ALPHA)
+    assert cmp.rejected and cmp.max_abs_t > 10
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(motif=motifs(min_nodes=3, max_nodes=7, require_path=True),
+       X=input_matrices(n_inputs=(2, 4), dim=(4, 10), centred=True))
+def test_exact_model_matches_networks_on_drawn_motifs_centred(motif, X):
+    res = monte_carlo(motif, X, 2048, 30, seed=52)
+    cmp = compare_to_mc(nngp(motif, res.K0, res.mu0).output, res.mean, res.stderr, 30, alpha=ALPHA)
+    assert not cmp.rejected, (str(motif), cmp.as_dict())
+
+
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(motif=motifs(min_nodes=3, max_nodes=7, require_path=True),
+       X=input_matrices(n_inputs=(2, 4), dim=2048, centred=False))
+def test_exact_model_matches_networks_on_drawn_motifs_non_centred(motif, X):
+    res = monte_carlo(motif, X, 2048, 30, seed=53)
+    cmp = compare_to_mc(nngp(motif, res.K0, res.mu0).output, res.mean, res.stderr, 30, alpha=ALPHA)
+    assert not cmp.rejected, (str(motif), cmp.as_dict())
+
+
+def test_input_placement_matches_inputs_to_gram():
+    X = unit_rows(3, 5, seed=7, centred=False)
+    res = monte_carlo("2", X, 50, 2, seed=0)
+    K0, mu0 = inputs_to_gram(X, width=50)
+    np.testing.assert_array_equal(res.K0, K0)
+    np.testing.assert_array_equal(res.mu0, mu0)
