@@ -15,13 +15,15 @@ _OPTIONAL = {"cupy"}
 
 
 def _modules() -> list[str]:
+    # only the first __path__ entry: in a source checkout dagnngp.__path__ also holds
+    # the repository root (so the layers import), which must not be walked
     names = ["dagnngp"]
-    for info in pkgutil.walk_packages(dagnngp.__path__, "dagnngp."):
+    for info in pkgutil.walk_packages(dagnngp.__path__[:1], "dagnngp."):
         names.append(info.name)
     for sub in ("theory", "numerics", "proofs_check"):
         pkg = importlib.import_module(f"dagnngp.{sub}")
         names.append(pkg.__name__)
-        names.extend(i.name for i in pkgutil.walk_packages(pkg.__path__, f"{pkg.__name__}."))
+        names.extend(i.name for i in pkgutil.walk_packages(pkg.__path__[:1], f"{pkg.__name__}."))
     return sorted(set(names))
 
 
