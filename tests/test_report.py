@@ -1,0 +1,167 @@
+"""`dagnngp report`: one quick run, checked against the spec's reference numbers, and its bad inputs.
+
+Reference values are the spec's (sections 2.1, 2.3, 2.4, 4.2), typed in here, never produced by
+the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from dagnngp.cli import main
+from dagnngp.report import ReportError, build_report
+
+FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png")
+
+
+@pytest.fixture(scope="module")
+def report_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    seen = []
+    rep = build_report(out, quick=True, motifs=["1_12_002"], seed=0, progress=seen.append)
+    return out, rep, seen
+
+
+def _section(rep, key):
+    return next(s for s in rep["sections"] if s["key"] == key)
+
+
+@pytest.mark.slow
+def test_files_and_self_contained_html(report_run):
+    out, rep, seen = report_run
+    for name in ("report.html", "report.md", "report.json"):
+        assert (out / name).stat().st_size > 1000
+    has_data = _section(rep, "nas")["data"].get("data_file") is not None
+    for fig in FIGURES:
+        if fig == "nas_scatter.png" and not has_data:
+            continue
+        assert (out / fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"({fig})" in (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    n_fig = sum(len(s.get("figures", [])) for s in rep["sections"])
+    assert html.count("data:image/png;base64,") == n_fig >= 4
+    assert not re.search(r'src="(?!data:)', html)  # nothing loaded from outside the page
+    assert json.loads((out / "report.json").read_text())["sections"][0]["key"] == "dual_map"
+    assert len(seen) == len(rep["sections"])  # the progress callback saw every section
+    assert all(s["status"] == "ok" for s in rep["sections"]), [
+        (s["key"], s.get("reason")) for s in rep["sections"] if s["status"] != "ok"]
+
+
+@pytest.mark.slow
+def test_numbers_match_the_spec(report_run):
+    _, rep, _ = report_run
+    at0 = _section(rep, "dual_map")["data"]["h_iterates_at_0"]
+    assert at0 == pytest.approx([0.3183099, 0.4937311, 0.6048257, 0.6809535, 0.7359464], abs=6e-8)
+
+    motifs = _section(rep, "example_dags")["data"]["motifs"]
+    spec_paper = {  # spec 2.3: C -> true 2x2 gap of DAG#1, #2, #3 (paper model)
+        -1.0: (0.50627, 3.00000, 3.63662), -0.5: (0.47172, 2.67301, 3.64160),
+        0.0: (0.39517, 2.04507, 2.69423), 0.3: (0.32418, 1.55177, 2.02216),
+        0.5: (0.26187, 1.17301, 1.52319), 0.9: (0.07515, 0.27138, 0.35498),
+    }
+    for k, s in enumerate(("2_02_002", "1_01_222", "2_21_112")):
+        m = motifs[s]
+        for c, g in zip(m["test_C"], m["test_gap_paper"], strict=True):
+            assert g == pytest.approx(spec_paper[c][k], abs=6e-6)
+    spec_exact3 = {-0.5: 3.71657, 0.0: 2.74252, 0.5: 1.54320, 0.9: 0.35711}
+    m3 = motifs["2_21_112"]
+    for c, g in zip(m3["test_C"], m3["test_gap_exact"], strict=True):
+        if c in spec_exact3:
+            assert g == pytest.approx(spec_exact3[c], abs=6e-6)
+    # leading coefficient of gap ~ kappa (1 - C): 1, 3, 4 (spec CC-13)
+    for s, kappa in (("2_02_002", 1), ("1_01_222", 3), ("2_21_112", 4)):
+        assert motifs[s]["kappa_numeric"] == pytest.approx(kappa, rel=2e-3)
+        if "theory" in motifs[s] and "kappa" in motifs[s]["theory"]:
+            assert motifs[s]["theory"]["kappa"] == kappa
+            assert motifs[s]["theory_vs_numeric_max_abs"] < 1e-12
+    assert "1_12_002" in motifs  # the extra motif from the command line
+
+    rows = {r[0]: r for r in _section(rep, "kernels")["tables"][0]["rows"]}
+    assert rows["1_01_222"][3] == pytest.approx(3 + 6 / 3.141592653589793, abs=1e-12)  # spec 2.4
+    assert rows["2_21_112"][3] == pytest.approx(5.67034, abs=1e-5)
+    assert rows["2_21_112"][2] == 4.0  # paper model: diagonal = P
+
+
+@pytest.mark.slow
+def test_monte_carlo_section(report_run):
+    _, rep, _ = report_run
+    d = _section(rep, "monte_carlo")["data"]
+    # error of one network ~ m^-1/2; with 16 draws per width the fitted slope is within +-0.15
+    assert -0.65 < d["slope"] < -0.35
+    # family-wise false-alarm rate 1 % (Bonferroni over the entries): the exact model passes ...
+    assert d["exact_agrees"]
+    # ... and the paper model, O(1) off for DAG#3, is rejected
+    assert not d["paper_agrees"]
+    assert d["paper_error"] > 1.0
+
+
+@pytest.mark.slow
+def test_checks_audit_and_nas(report_run):
+    _, rep, _ = report_run
+    checks = _section(rep, "checks")["data"]
+    assert len(checks["checks"]) >= 20 and checks["unexpected"] == 0
+    audit = _section(rep, "rule12_audit")["data"]
+    assert audit["n_motifs"] == 662
+    assert "1_12_002" in audit["failing"]  # spec CC-15's example
+    assert not {"2_02_002", "1_01_222", "2_21_112"} & set(audit["failing"])  # exact for DAG#1-3
+    nas = _section(rep, "nas")["data"]
+    assert (nas["kept_paper_box"], nas["kept_code_box"], nas["n_groups"]) == (6256, 8226, 32)
+    assert nas["center"]["center"] == pytest.approx([1.625, 2.1666667], abs=1e-6)
+    assert nas["center"]["half_radius"] == pytest.approx([0.6875, 0.9166667], abs=1e-6)
+
+
+def test_missing_data_folder_is_reported_not_fatal(tmp_path, monkeypatch):
+    from dagnngp.report import sections
+    from dagnngp.report.build import Settings
+
+    monkeypatch.setenv("DAGNNGP_DATA", str(tmp_path / "no-such-folder"))
+    body = sections.nas(Settings(out_dir=tmp_path))
+    assert body["data"]["data_file"] is None
+    assert any("data folder was not found" in s for s in body["summary"])
+    assert not (tmp_path / "nas_scatter.png").exists()
+
+
+def test_failing_section_keeps_the_others(tmp_path, monkeypatch, capsys):
+    from dagnngp.report import sections
+
+    def broken(settings):
+        raise RuntimeError("deliberately broken")
+
+    monkeypatch.setattr(sections, "SECTIONS", [("dual_map", "Dual map", sections.dual_map),
+                                               ("broken", "Broken", broken)])
+    status = main(["report", "--out", str(tmp_path), "--no-progress"])
+    assert status == 1
+    assert "a section failed" in capsys.readouterr().err
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert [s["status"] for s in rep["sections"]] == ["ok", "failed"]
+    assert "deliberately broken" in rep["sections"][1]["reason"]
+    assert (tmp_path / "dual_map.png").is_file()
+    assert "deliberately broken" in (tmp_path / "report.html").read_text()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temporary files left
+
+
+def test_bad_motif_exits_2(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path / "r"), "2_2x"]) == 2
+    err = capsys.readouterr().err
+    assert "dagnngp report: error: bad motif '2_2x'" in err
+    assert not (tmp_path / "r").exists()  # nothing started
+
+
+def test_unwritable_out_dir_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["report", "--out", str(blocker)]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err
+    assert main(["report", "--out", str(blocker / "sub")]) == 2
+    assert "cannot write to the output folder" in capsys.readouterr().err
+
+
+def test_bad_arguments_raise_report_error(tmp_path):
+    with pytest.raises(ReportError, match="bad motif"):
+        build_report(tmp_path, motifs=["3_3"])
+    with pytest.raises(ReportError, match="seed must be a non-negative integer"):
+        build_report(tmp_path, seed=-1)
