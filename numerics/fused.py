@@ -169,62 +169,74 @@ def relu_gap_eps(eps):
 
 
 @njit(**_FLAGS)
-def _chunk(ops, need, paper, half_c, sb2, k0, i, j0, nb, dg, root, mu, am, G, F, diag_mode):
+def _chunk(ops, need, paper, half_c, sb2, k0, i, j0, nb, dg, root, mu, am, A, M, G, F, diag_mode):
     """Run the node recursion for entries (i, j0 .. j0+nb-1) into G[t, u, :nb].
 
+    ``A[t]`` / ``M[t]`` are the sums of the linear-edge means / skip-source means
+    into ``t``, so the exact model's mean cross terms cost O(in-degree) per entry.
     In ``diag_mode`` (nb == 1, j0 == i) the dual map is its exact diagonal value
-    and the per-node arrays dg, root, mu, am of input i are filled in.
+    and the per-node arrays dg, root, mu, am, A, M of input i are filled in.
     """
     n_nodes = ops.shape[0]
     for jj in range(nb):
         G[0, 0, jj] = k0[jj]
     for t in range(n_nodes):
         if t > 0:
+            n_lin = 0
+            n_skip = 0
+            a_sum = 0.0
+            m_sum = 0.0
+            for s in range(t):
+                op = ops[t, s]
+                if op == LINEAR:
+                    n_lin += 1
+                    a_sum += am[s, i]
+                elif op == SKIP:
+                    n_skip += 1
+                    m_sum += mu[s, i]
+            if diag_mode:
+                A[t, i] = 0.0 if paper else a_sum
+                M[t, i] = 0.0 if paper else m_sum
+            A_i = A[t, i]
+            M_i = M[t, i]
             # cross-Gram entries <X_t,i, X_u,j> and <X_u,i, X_t,j>, u < t
             for u in range(t):
                 if need[t, u]:
                     for jj in range(nb):
-                        G[t, u, jj] = 0.0
+                        G[t, u, jj] = A_i * mu[u, j0 + jj]
                     for s in range(t):
-                        op = ops[t, s]
-                        if op == LINEAR:
-                            a_i = am[s, i]
-                            for jj in range(nb):
-                                G[t, u, jj] += a_i * mu[u, j0 + jj]
-                        elif op == SKIP:
+                        if ops[t, s] == SKIP:
                             for jj in range(nb):
                                 G[t, u, jj] += G[s, u, jj]
                 if need[u, t]:
-                    for jj in range(nb):
-                        G[u, t, jj] = 0.0
                     mu_i = mu[u, i]
+                    for jj in range(nb):
+                        G[u, t, jj] = mu_i * A[t, j0 + jj]
                     for s in range(t):
-                        op = ops[t, s]
-                        if op == LINEAR:
-                            for jj in range(nb):
-                                G[u, t, jj] += mu_i * am[s, j0 + jj]
-                        elif op == SKIP:
+                        if ops[t, s] == SKIP:
                             for jj in range(nb):
                                 G[u, t, jj] += G[u, s, jj]
-            # the node's own Gram entries
-            for jj in range(nb):
-                G[t, t, jj] = 0.0
+            # the node's own Gram entries; first the exact model's mean cross terms
+            # sum_{s != s' linear} a_s a_s'^T + sum_{linear s, skip s'} (a_s mu_s'^T + mu_s' a_s^T)
+            if paper or (n_lin < 2 and (n_lin == 0 or n_skip == 0)):
+                for jj in range(nb):
+                    G[t, t, jj] = 0.0
+            elif n_lin < 2:
+                for jj in range(nb):
+                    G[t, t, jj] = A_i * M[t, j0 + jj] + M_i * A[t, j0 + jj]
+            else:
+                for jj in range(nb):
+                    G[t, t, jj] = A_i * (A[t, j0 + jj] + M[t, j0 + jj]) + M_i * A[t, j0 + jj]
+                for s in range(t):
+                    if ops[t, s] == LINEAR:
+                        a_i = am[s, i]
+                        for jj in range(nb):
+                            G[t, t, jj] -= a_i * am[s, j0 + jj]
             for s in range(t):
                 op = ops[t, s]
                 if op == LINEAR:
                     for jj in range(nb):
                         G[t, t, jj] += F[s, jj]
-                    if not paper:
-                        a_i = am[s, i]
-                        for s2 in range(t):
-                            op2 = ops[t, s2]
-                            if op2 == LINEAR and s2 != s:
-                                for jj in range(nb):
-                                    G[t, t, jj] += a_i * am[s2, j0 + jj]
-                            elif op2 == SKIP:
-                                m_i = mu[s2, i]
-                                for jj in range(nb):
-                                    G[t, t, jj] += a_i * mu[s2, j0 + jj] + m_i * am[s, j0 + jj]
                 elif op == SKIP:
                     for jj in range(nb):
                         G[t, t, jj] += G[s, s, jj]
@@ -234,17 +246,8 @@ def _chunk(ops, need, paper, half_c, sb2, k0, i, j0, nb, dg, root, mu, am, G, F,
                                 for jj in range(nb):
                                     G[t, t, jj] += G[s, s2, jj]
             if diag_mode:
-                d = G[t, t, 0]
-                dg[t, i] = d
-                m = 0.0
-                if not paper:
-                    for s in range(t):
-                        op = ops[t, s]
-                        if op == LINEAR:
-                            m += am[s, i]
-                        elif op == SKIP:
-                            m += mu[s, i]
-                mu[t, i] = m
+                dg[t, i] = G[t, t, 0]
+                mu[t, i] = A_i + M_i
         elif diag_mode:
             dg[0, i] = G[0, 0, 0]
         if diag_mode:
@@ -265,7 +268,7 @@ def _chunk(ops, need, paper, half_c, sb2, k0, i, j0, nb, dg, root, mu, am, G, F,
 
 
 @njit(**_FLAGS)
-def _prepass(ops, need, paper, half_c, sb2, k0diag, mu0, dg, root, mu, am):
+def _prepass(ops, need, paper, half_c, sb2, k0diag, mu0, dg, root, mu, am, A, M):
     n_nodes = ops.shape[0]
     n = k0diag.shape[0]
     G = np.zeros((n_nodes, n_nodes, 1))
@@ -274,11 +277,11 @@ def _prepass(ops, need, paper, half_c, sb2, k0diag, mu0, dg, root, mu, am):
     for i in range(n):
         mu[0, i] = mu0[i]
         k0[0] = k0diag[i]
-        _chunk(ops, need, paper, half_c, sb2, k0, i, i, 1, dg, root, mu, am, G, F, True)
+        _chunk(ops, need, paper, half_c, sb2, k0, i, i, 1, dg, root, mu, am, A, M, G, F, True)
 
 
 @njit(**_FLAGS)
-def _row(ops, need, paper, half_c, sb2, k0rows, r, r0, sym, dg, root, mu, am, out, G, F):
+def _row(ops, need, paper, half_c, sb2, k0rows, r, r0, sym, dg, root, mu, am, A, M, out, G, F):
     n = k0rows.shape[1]
     H = ops.shape[0] - 1
     i = r0 + r
@@ -286,14 +289,14 @@ def _row(ops, need, paper, half_c, sb2, k0rows, r, r0, sym, dg, root, mu, am, ou
     for j0 in range(jstart, n, CHUNK):
         nb = min(CHUNK, n - j0)
         _chunk(ops, need, paper, half_c, sb2, k0rows[r, j0:j0 + nb], i, j0, nb,
-               dg, root, mu, am, G, F, False)
+               dg, root, mu, am, A, M, G, F, False)
         for jj in range(nb):
             out[r, j0 + jj] = G[H, H, jj]
     out[r, i] = dg[H, i]
 
 
 @njit(parallel=True, **_FLAGS)
-def _rows(ops, need, paper, half_c, sb2, k0rows, r0, sym, dg, root, mu, am, out):
+def _rows(ops, need, paper, half_c, sb2, k0rows, r0, sym, dg, root, mu, am, A, M, out):
     """out[r, j] = K_H[r0 + r, j]; with ``sym`` only j >= r0 + r is written.
 
     Rows k and nr-1-k go to the same task so that triangles balance across threads.
@@ -304,10 +307,10 @@ def _rows(ops, need, paper, half_c, sb2, k0rows, r0, sym, dg, root, mu, am, out)
     for k in prange(half):
         G = np.empty((n_nodes, n_nodes, CHUNK))
         F = np.empty((n_nodes, CHUNK))
-        _row(ops, need, paper, half_c, sb2, k0rows, k, r0, sym, dg, root, mu, am, out, G, F)
+        _row(ops, need, paper, half_c, sb2, k0rows, k, r0, sym, dg, root, mu, am, A, M, out, G, F)
         if nr - 1 - k != k:
-            _row(ops, need, paper, half_c, sb2, k0rows, nr - 1 - k, r0, sym, dg, root, mu, am, out,
-                 G, F)
+            _row(ops, need, paper, half_c, sb2, k0rows, nr - 1 - k, r0, sym, dg, root, mu, am, A, M,
+                 out, G, F)
 
 
 @njit(parallel=True, **_FLAGS)
@@ -390,11 +393,13 @@ def _prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_si
     root = np.zeros((n_nodes, n))
     mu = np.zeros((n_nodes, n))
     am = np.zeros((n_nodes, n))
+    A = np.zeros((n_nodes, n))
+    M = np.zeros((n_nodes, n))
     half_c = 0.5 * float(c_sigma)
     sb2 = float(sigma_b) ** 2
     _prepass(ops, need, paper, half_c, sb2, np.ascontiguousarray(K0diag, dtype=np.float64),
-             np.ascontiguousarray(mu0, dtype=np.float64), dg, root, mu, am)
-    return ops, need, paper, half_c, sb2, dg, root, mu, am
+             np.ascontiguousarray(mu0, dtype=np.float64), dg, root, mu, am, A, M)
+    return ops, need, paper, half_c, sb2, dg, root, mu, am, A, M
 
 
 def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str = "exact",
@@ -405,7 +410,7 @@ def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str
     >>> round(float(d[-1, 0]), 5)  # 3 + 6/pi
     4.90986
     """
-    _, _, _, _, _, dg, _, mu, _ = _prepare(motif, model, np.asarray(K0diag), np.asarray(mu0),
+    _, _, _, _, _, dg, _, mu, _, _, _ = _prepare(motif, model, np.asarray(K0diag), np.asarray(mu0),
                                            c_sigma, sigma_b)
     return dg, mu
 
@@ -422,10 +427,10 @@ def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exac
     0.73813
     """
     K0 = np.ascontiguousarray(K0)
-    ops, need, paper, half_c, sb2, dg, root, mu, am = _prepare(
+    ops, need, paper, half_c, sb2, dg, root, mu, am, A, M = _prepare(
         motif, model, np.diagonal(K0), mu0, c_sigma, sigma_b)
     out = np.empty(K0.shape, dtype=K0.dtype)
-    _rows(ops, need, paper, half_c, sb2, K0, 0, True, dg, root, mu, am, out)
+    _rows(ops, need, paper, half_c, sb2, K0, 0, True, dg, root, mu, am, A, M, out)
     _mirror(out)
     return out, mu[-1].astype(K0.dtype)
 
@@ -437,11 +442,11 @@ def row_block_kernel(motif: Motif, K0rows: np.ndarray, r0: int, prepared: tuple,
     ``prepared`` is the tuple of :func:`_prepare` for the full input set; used
     by :func:`nngp_blocks`.
     """
-    ops, need, paper, half_c, sb2, dg, root, mu, am = prepared
+    ops, need, paper, half_c, sb2, dg, root, mu, am, A, M = prepared
     K0rows = np.ascontiguousarray(K0rows)
     if out is None:
         out = np.empty(K0rows.shape, dtype=K0rows.dtype)
-    _rows(ops, need, paper, half_c, sb2, K0rows, int(r0), False, dg, root, mu, am, out)
+    _rows(ops, need, paper, half_c, sb2, K0rows, int(r0), False, dg, root, mu, am, A, M, out)
     return out
 
 
@@ -548,92 +553,104 @@ def numba_threads() -> int:
 
 # ---------------------------------------------------------------- motif sweeps
 @njit(**_FLAGS)
-def _pair_recursion(ops, exact, half_c, sb2, C, Gd, Go, E, mu, am):
-    """2x2 recursion for two unit-norm centred inputs of correlation C.
+def _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv):
+    """2x2 recursion for two unit-norm centred inputs, vectorised over the correlations Cs.
 
-    Gd/Go hold <X_t,i, X_u,i> / <X_t,i, X_u,j> (symmetric in t, u by the
-    exchange of the two inputs) and E = Gd - Go is carried separately, so the
-    gap keeps its relative accuracy as C -> 1.
+    ``Gd[t, u]`` = <X_t,i, X_u,i> does not depend on C.  Only the differences
+    ``E[t, u, c]`` = <X_t,i, X_u,i> - <X_t,i, X_u,j> do, and every term of the
+    recursion is linear in the Grams except the dual map, whose contribution to
+    ``E`` is ``c/2 p (1 - h(1 - E_s / p))`` with ``p`` the pre-activation
+    diagonal; the mean cross terms are the same for both inputs and cancel.  So
+    ``E`` is carried alone (the off-diagonal entry is ``Gd - E``) and the gap
+    keeps its relative accuracy as C -> 1.
     """
     n = ops.shape[0]
+    n_c = Cs.shape[0]
     Gd[0, 0] = 1.0
-    Go[0, 0] = C
-    E[0, 0] = 1.0 - C
+    for c in range(n_c):
+        E[0, 0, c] = 1.0 - min(max(Cs[c], -1.0), 1.0)
     mu[0] = 0.0
-    am[0] = math.sqrt(half_c * max(1.0 + sb2, 0.0) * _INV_PI) if exact else 0.0
-    for t in range(1, n):
-        if exact:
-            for u in range(t):
-                gd = 0.0
-                go = 0.0
-                e = 0.0
-                for s in range(t):
-                    op = ops[t, s]
-                    if op == LINEAR:
-                        gd += am[s] * mu[u]
-                        go += am[s] * mu[u]
-                    elif op == SKIP:
-                        gd += Gd[s, u]
-                        go += Go[s, u]
-                        e += E[s, u]
-                Gd[t, u] = gd
-                Gd[u, t] = gd
-                Go[t, u] = go
-                Go[u, t] = go
-                E[t, u] = e
-                E[u, t] = e
-        gd = 0.0
-        go = 0.0
-        e = 0.0
-        m = 0.0
-        for s in range(t):
-            op = ops[t, s]
-            if op == LINEAR:
-                p = max(Gd[s, s] + sb2, 0.0)
-                if p > 0.0:
-                    gd += half_c * p
-                    go += half_c * p * relu_h((Go[s, s] + sb2) / p)
-                    e += half_c * p * relu_gap_eps(E[s, s] / p)
-                if exact:
-                    m += am[s]
-                    for s2 in range(t):
-                        op2 = ops[t, s2]
-                        if op2 == LINEAR and s2 != s:
-                            gd += am[s] * am[s2]
-                            go += am[s] * am[s2]
-                        elif op2 == SKIP:
-                            gd += 2.0 * am[s] * mu[s2]
-                            go += 2.0 * am[s] * mu[s2]
-            elif op == SKIP:
-                gd += Gd[s, s]
-                go += Go[s, s]
-                e += E[s, s]
-                if exact:
-                    m += mu[s]
-                    for s2 in range(t):
-                        if s2 != s and ops[t, s2] == SKIP:
-                            gd += Gd[s, s2]
-                            go += Go[s, s2]
-                            e += E[s, s2]
-        Gd[t, t] = gd
-        Go[t, t] = go
-        E[t, t] = e
-        mu[t] = m
-        am[t] = math.sqrt(half_c * max(gd + sb2, 0.0) * _INV_PI) if exact else 0.0
+    for t in range(n):
+        if t > 0:
+            a_sum = 0.0
+            m_sum = 0.0
+            n_lin = 0
+            for s in range(t):
+                if ops[t, s] == LINEAR:
+                    a_sum += am[s]
+                    n_lin += 1
+                elif ops[t, s] == SKIP:
+                    m_sum += mu[s]
+            if exact:
+                for u in range(t):
+                    gd = a_sum * mu[u]
+                    for c in range(n_c):
+                        E[t, u, c] = 0.0
+                    for s in range(t):
+                        if ops[t, s] == SKIP:
+                            gd += Gd[s, u]
+                            for c in range(n_c):
+                                E[t, u, c] += E[s, u, c]
+                    Gd[t, u] = gd
+                    Gd[u, t] = gd
+                    for c in range(n_c):
+                        E[u, t, c] = E[t, u, c]
+            gd = 0.0
+            if exact:  # mean cross terms
+                gd = 2.0 * a_sum * m_sum
+                if n_lin > 1:
+                    gd += a_sum * a_sum
+                    for s in range(t):
+                        if ops[t, s] == LINEAR:
+                            gd -= am[s] * am[s]
+            for c in range(n_c):
+                E[t, t, c] = 0.0
+            for s in range(t):
+                op = ops[t, s]
+                if op == LINEAR:
+                    gd += half_c * max(Gd[s, s] + sb2, 0.0)
+                    for c in range(n_c):
+                        E[t, t, c] += gv[s, c]
+                elif op == SKIP:
+                    gd += Gd[s, s]
+                    for c in range(n_c):
+                        E[t, t, c] += E[s, s, c]
+                    if exact:
+                        for s2 in range(t):
+                            if s2 != s and ops[t, s2] == SKIP:
+                                gd += Gd[s, s2]
+                                for c in range(n_c):
+                                    E[t, t, c] += E[s, s2, c]
+            Gd[t, t] = gd
+            mu[t] = a_sum + m_sum if exact else 0.0
+        p = max(Gd[t, t] + sb2, 0.0)
+        am[t] = math.sqrt(half_c * p * _INV_PI) if exact else 0.0
+        # the dual map's contribution to E at every C, if a linear edge leaves node t
+        used = False
+        for t2 in range(t + 1, n):
+            if ops[t2, t] == LINEAR:
+                used = True
+        if used:
+            inv_p = 1.0 / p if p > 0.0 else 0.0
+            w = half_c * p
+            for c in range(n_c):
+                gv[t, c] = w * relu_gap_eps(E[t, t, c] * inv_p)
 
 
 @njit(parallel=True, **_FLAGS)
 def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, counts):
+    """One motif per task; ``diag`` and ``mean`` are (M,): they do not depend on C."""
     n_motifs = codes.shape[0]
     n_c = Cs.shape[0]
     max_d = counts.shape[1]
     # rule (12) needs 1 - h^d(C) for every depth d; the same for every motif
-    gd_table = np.empty((n_c, max_d))
+    gd_table = np.empty((max_d, n_c))
     for c in range(n_c):
         g = 1.0 - min(max(Cs[c], -1.0), 1.0)
         for d in range(max_d):
-            gd_table[c, d] = g
+            gd_table[d, c] = g
             g = relu_gap_eps(g)
+    H = n_nodes - 1
     for k in prange(n_motifs):
         ops = np.zeros((n_nodes, n_nodes), dtype=np.int8)
         idx = 0
@@ -654,26 +671,26 @@ def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, c
                     for d in range(max_d - 1):
                         cnt[t, d + 1] += cnt[s, d]
         for d in range(max_d):
-            counts[k, d] = cnt[n_nodes - 1, d]
+            counts[k, d] = cnt[H, d]
         Gd = np.empty((n_nodes, n_nodes))
-        Go = np.empty((n_nodes, n_nodes))
-        E = np.empty((n_nodes, n_nodes))
+        E = np.empty((n_nodes, n_nodes, n_c))
+        gv = np.empty((n_nodes, n_c))
         mu = np.empty(n_nodes)
         am = np.empty(n_nodes)
-        H = n_nodes - 1
+        _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv)
+        D = Gd[H, H]
+        diag[k] = D
+        mean[k] = mu[H]
         for c in range(n_c):
-            C = min(max(Cs[c], -1.0), 1.0)
-            _pair_recursion(ops, exact, half_c, sb2, C, Gd, Go, E, mu, am)
-            D = Gd[H, H]
-            X = Go[H, H]
-            diag[k, c] = D
+            X = D - E[H, H, c]
             off[k, c] = X
-            mean[k, c] = mu[H]
-            gap[k, c] = E[H, H] if X >= 0.0 else 2.0 * D - E[H, H]
-            r = 0.0
-            for d in range(max_d):
-                r += cnt[H, d] * gd_table[c, d]
-            rule[k, c] = r
+            gap[k, c] = E[H, H, c] if X >= 0.0 else 2.0 * D - E[H, H, c]
+            rule[k, c] = 0.0
+        for d in range(max_d):
+            w = cnt[H, d]
+            if w != 0:
+                for c in range(n_c):
+                    rule[k, c] += w * gd_table[d, c]
 
 
 def sweep_kernel(codes: np.ndarray, n_nodes: int, Cs: np.ndarray, model: str, c_sigma: float,
@@ -681,12 +698,16 @@ def sweep_kernel(codes: np.ndarray, n_nodes: int, Cs: np.ndarray, model: str, c_
     """Arrays of the compiled motif sweep (inputs validated by :func:`dagnngp.numerics.sweep`)."""
     m, n_c = codes.shape[0], Cs.shape[0]
     n_edges = n_nodes * (n_nodes - 1) // 2
-    out = {name: np.empty((m, n_c)) for name in ("gap", "rule12", "diagonal", "offdiagonal",
-                                                 "output_mean")}
+    out = {name: np.empty((m, n_c)) for name in ("gap", "rule12", "offdiagonal")}
+    # two unit-norm inputs: the output diagonal and mean do not depend on C
+    out["diagonal"] = np.empty(m)
+    out["output_mean"] = np.empty(m)
     counts = np.zeros((m, n_edges + 1), dtype=np.int64)
     _sweep(np.ascontiguousarray(codes, dtype=np.int8), int(n_nodes),
            np.ascontiguousarray(Cs, dtype=np.float64), model == "exact", 0.5 * float(c_sigma),
            float(sigma_b) ** 2, out["gap"], out["rule12"], out["diagonal"], out["offdiagonal"],
            out["output_mean"], counts)
     out["depth_counts"] = counts
+    for name in ("diagonal", "output_mean"):
+        out[name] = np.broadcast_to(out[name][:, None], (m, n_c))  # read-only (M, K) view
     return out
