@@ -141,7 +141,7 @@ def generate_source(d, quantities: tuple[str, ...], style: str, node: int | None
     k = 0
     names = []
     zero = "0.0" if style != "mpmath" else "mpmath.mpf(0)"
-    for i, (kind, _) in enumerate(outs):
+    for i, (kind, exprs) in enumerate(outs):
         name = f"r{i}"
         names.append(name)
         if kind == "expr":
@@ -157,7 +157,10 @@ def generate_source(d, quantities: tuple[str, ...], style: str, node: int | None
         else:
             V, D = printer.doprint(reduced[k]), printer.doprint(reduced[k + 1])
             k += 2
-            lines.append(f"    {name} = {D}")
+            if style == "array" and not exprs[1].free_symbols:
+                lines.append(f"    {name} = xp.zeros_like(C) + {D}")
+            else:
+                lines.append(f"    {name} = {D}")
             if style == "array":
                 lines.append(f"    {name} = xp.where({V} - {name} >= 0.0, {name}, 2*{V} - {name})")
             else:
