@@ -24,6 +24,7 @@ from dagnngp.report.build import (
     TEST_CORRELATIONS,
     Settings,
 )
+from dagnngp.report.errata import verdict_status
 from dagnngp.report.render import format_cell
 
 __all__ = ["SECTIONS", "Skip"]
@@ -500,16 +501,6 @@ def run_check_suite(quick: bool) -> list[dict]:
     except ImportError as exc:
         raise Skip(f"the proofs_check suite is not installed ({exc})") from exc
     return [_verdict_record(v) for v in run_checks(quick=quick)]
-
-
-def verdict_status(rec: dict) -> str:
-    """``holds``, ``FAILS``, ``expected failure``, ``UNEXPECTED PASS`` or ``ERROR`` for one record."""
-    if rec.get("status"):
-        return str(rec["status"])
-    holds, expected = bool(rec.get("holds")), rec.get("expected", True)
-    if expected:
-        return "holds" if holds else "FAILS"
-    return "expected failure" if not holds else "UNEXPECTED PASS"
 
 
 def checks(settings: Settings) -> dict:
