@@ -213,3 +213,16 @@ def test_zero_variance_input_gives_zero_output_for_every_member():
         out = act.dual(K)
         assert out[0, 0] == 0 and out[0, 1] == 0 and out[1, 1] > 0
         assert act.mean(np.array([0.0]))[0] == 0
+
+
+def test_sympy_series_of_the_named_maps_at_the_kinks():
+    x = sympy.Symbol("x", positive=True)
+    s = sympy.series(h(1 - x), x, 0, 3).removeO()
+    half3, half5 = sympy.Rational(3, 2), sympy.Rational(5, 2)
+    expected = 1 - x + 2 * sqrt(2) / (3 * pi) * x**half3 + sqrt(2) / (30 * pi) * x**half5
+    assert sympy.simplify(s - expected) == 0  # spec 2.1 / CC-5
+    g = sympy.series(activation("relu").G(x), x, 0, 3).removeO()
+    assert sympy.simplify(g - (1 - expected)) == 0
+    # interior point: Taylor series from fdiff (h' = h0, h'' = 1/(pi sqrt(1 - C^2)))
+    t = sympy.series(h(x), x, 0, 3).removeO()
+    assert sympy.simplify(t - (1 / pi + x / 2 + x**2 / (2 * pi))) == 0

@@ -105,6 +105,13 @@ class _ArcCosH(Function):
     def _eval_rewrite_as_acos(self, C, **kwargs):
         return _h_explicit(self.order, C)
 
+    def _eval_nseries(self, x, n, logx, cdir=0):
+        # at C = +-1 the map is not analytic: expand the explicit form (fractional powers)
+        a0 = self.args[0].subs(x, 0)
+        if a0 in (S.One, S.NegativeOne):
+            return _h_explicit(self.order, self.args[0])._eval_nseries(x, n, logx, cdir)
+        return super()._eval_nseries(x, n, logx, cdir)
+
     def _eval_evalf(self, prec):
         C = self.args[0]
         if not C.is_number:
@@ -170,6 +177,9 @@ class _ArcCosG(Function):
 
     def _eval_rewrite_as_h(self, eps, **kwargs):
         return 1 - _H_CLASSES[self.order](1 - eps)
+
+    def _eval_nseries(self, x, n, logx, cdir=0):
+        return (1 - _H_CLASSES[self.order](1 - self.args[0]))._eval_nseries(x, n, logx, cdir)
 
     def _eval_evalf(self, prec):
         eps = self.args[0]
