@@ -105,6 +105,7 @@ def write_atomic(path: Path | str, data: str | bytes) -> Path:
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be read and shared
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -66,6 +66,7 @@ def _save(fig, path: Path | str, source: str) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=DPI, format="png")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     finally:
         plt.close(fig)
