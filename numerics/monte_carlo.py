@@ -224,7 +224,7 @@ def monte_carlo(
     children = np.random.SeedSequence(seed).spawn(draws)
     inv_root_m = 1.0 / math.sqrt(width)
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     with tqdm(total=draws, desc=f"mc {m!s} m={width}", unit="draw",
               disable=not _show_progress(progress), file=sys.stderr) as bar:

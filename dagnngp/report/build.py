@@ -169,7 +169,7 @@ def _progress_hook(progress: bool | Callable[[str], None] | None, total: int):
     show = progress if progress is not None else _stderr_is_tty()
     if not show:
         return (lambda _title: None), lambda: None
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=total, desc="report", unit="section", file=sys.stderr)
     state = {"started": False}
