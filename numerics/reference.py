@@ -175,7 +175,12 @@ def nngp(
     backend = _choose_backend(backend, K0, activation, all_nodes)
     if backend == "xp":
         return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
-    K0 = check_gram(K0, "K0", check_psd=check_psd)
+    if backend == "numba":
+        from dagnngp.numerics.fused import check_gram_fused  # same checks, one fused pass
+
+        K0 = check_gram_fused(K0, "K0", check_psd=check_psd)
+    else:
+        K0 = check_gram(K0, "K0", check_psd=check_psd)
     mu0 = check_means(mu0, K0, "mu0")
     _check_bytes(max_bytes, K0, (1 if backend == "numba" else m.n_nodes + 4), backend)
     act = get_activation(activation, c_sigma, **(activation_params or {}))

@@ -168,3 +168,28 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     hits, misses = (int(v) for v in out.stdout.split())
     assert hits >= 1 and misses == 0
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda K: K.__setitem__((0, 1), np.nan), "non-finite"),
+    (lambda K: K.__setitem__((0, 1), K[0, 1] + 1e-3), "not symmetric"),
+    (lambda K: K.__setitem__((2, 2), -1.0), "negative diagonal"),
+    (lambda K: (K.__setitem__((0, 1), 5.0), K.__setitem__((1, 0), 5.0)), "not positive semi-definite"),
+])
+def test_fused_validation_raises_the_reference_messages(edit, message):
+    K = np.eye(5) + 0.1
+    edit(K)
+    for backend in ("numpy", "numba"):
+        with pytest.raises(ValueError, match=message):
+            nngp(DAG3, K, backend=backend, check_psd=False)
+
+
+def test_fused_validation_symmetrises_like_the_reference():
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((40, 6))
+    K = X @ X.T
+    K[3, 5] += 1e-14  # tolerated rounding asymmetry
+    a = nngp(DAG3, K, backend="numba", check_psd=False).output
+    b = nngp(DAG3, K, backend="numpy", check_psd=False).output
+    d = np.diagonal(b)
+    assert np.all(np.abs(a - b) <= 1e-13 * np.sqrt(np.outer(d, d)))
