@@ -121,8 +121,8 @@ def relu_dual(K: np.ndarray, c_sigma: float = 2.0) -> np.ndarray:
     [[1.0, 0.63662], [0.63662, 4.0]]
     """
     diag = np.maximum(np.diagonal(K), 0.0)
-    root = np.sqrt(diag)
-    scale = np.multiply.outer(root, root)
+    # sqrt of the product, not a product of roots: equal diagonals then give C = 1 exactly
+    scale = np.sqrt(np.multiply.outer(diag, diag))
     positive = scale > 0
     C = np.divide(K, scale, out=np.zeros_like(K), where=positive)
     out = (0.5 * c_sigma) * scale * relu_correlation(C)
