@@ -313,6 +313,47 @@ def _rows(ops, need, paper, half_c, sb2, k0rows, r0, sym, dg, root, mu, am, A, M
                  out, G, F)
 
 
+@njit(**_FLAGS)
+def _row_min_gap(ops, need, paper, half_c, sb2, k0rows, r, r0, dg, root, mu, am, A, M, G, F,
+                 rowmin, rowarg):
+    n = k0rows.shape[1]
+    H = ops.shape[0] - 1
+    i = r0 + r
+    a = dg[H, i]
+    best = np.inf
+    arg = -1
+    for j0 in range(i + 1, n, CHUNK):
+        nb = min(CHUNK, n - j0)
+        _chunk(ops, need, paper, half_c, sb2, k0rows[r, j0:j0 + nb], i, j0, nb,
+               dg, root, mu, am, A, M, G, F, False)
+        for jj in range(nb):
+            c = dg[H, j0 + jj]
+            b = G[H, H, jj]
+            half_diff = 0.5 * (a - c)
+            gap = 0.5 * (a + c) - math.sqrt(half_diff * half_diff + b * b)
+            if gap < best:
+                best = gap
+                arg = j0 + jj
+    rowmin[r] = best
+    rowarg[r] = arg
+
+
+@njit(parallel=True, **_FLAGS)
+def _rows_min_gap(ops, need, paper, half_c, sb2, k0rows, r0, dg, root, mu, am, A, M, rowmin, rowarg):
+    """Per row i of the block: min over j > i of the 2x2 least eigenvalue, and its j."""
+    n_nodes = ops.shape[0]
+    nr = k0rows.shape[0]
+    half = (nr + 1) // 2
+    for k in prange(half):
+        G = np.empty((n_nodes, n_nodes, CHUNK))
+        F = np.empty((n_nodes, CHUNK))
+        _row_min_gap(ops, need, paper, half_c, sb2, k0rows, k, r0, dg, root, mu, am, A, M, G, F,
+                     rowmin, rowarg)
+        if nr - 1 - k != k:
+            _row_min_gap(ops, need, paper, half_c, sb2, k0rows, nr - 1 - k, r0, dg, root, mu, am, A,
+                         M, G, F, rowmin, rowarg)
+
+
 @njit(parallel=True, **_FLAGS)
 def _mirror(out):
     """Copy the upper triangle onto the lower one, in cache-sized tiles."""
@@ -478,7 +519,7 @@ def nngp_blocks(motif: Motif | str, X: object, model: str = "exact", c_sigma: fl
     Inputs are placed as in :func:`dagnngp.numerics.inputs_to_gram`.
 
     >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
-    >>> [(a, b, blk.shape) for a, b, blk in nngp_blocks("2_02_002", X, max_bytes=3000)]
+    >>> [(a, b, blk.shape) for a, b, blk in nngp_blocks("2_02_002", X, max_bytes=300)]
     [(0, 2, (2, 3)), (2, 3, (1, 3))]
     """
     from dagnngp.numerics.reference import as_motif, inputs_to_gram
@@ -510,39 +551,47 @@ def min_pair_gap_blocks(motif: Motif | str, X: object, model: str = "exact", c_s
     """Lemma 3.3's ``min_{i != j}`` 2x2 least eigenvalue of the output Gram, in bounded memory.
 
     Same result as ``min_pair_gap(nngp(motif, *inputs_to_gram(X)).output)``
-    without ever holding the N x N Gram (see :func:`nngp_blocks`).
+    without ever holding the N x N Gram: rows of the input Gram are formed in
+    blocks (``X[start:stop] @ X.T``, at most ``max_bytes``) and each output entry
+    ``(i, j > i)`` is reduced to its 2x2 least eigenvalue as soon as it is computed.
 
     >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
     >>> v, i, j = min_pair_gap_blocks("2_02_002", X)
     >>> round(v, 6), i, j
-    (0.245369, 0, 1)
+    (0.13335, 1, 2)
     """
-    from dagnngp.numerics.reference import as_motif
+    from dagnngp.numerics.reference import as_motif, inputs_to_gram
+    from dagnngp.numerics.validate import check_c_sigma, check_model
 
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] < 2:
         raise ValueError(f"min_pair_gap_blocks needs X of shape (N, d) with N >= 2, got {X.shape}")
     m = as_motif(motif)
+    check_model(model)
+    c_sigma = check_c_sigma(c_sigma)
+    inputs_to_gram(X[:1], width)  # validates dtype and width
+    X = X.astype(np.float64)
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X has a non-finite entry (NaN or inf)")
+    n = X.shape[0]
+    w = X.shape[1] if width is None else int(width)
+    prepared = _prepare(m, model, np.einsum("ij,ij->i", X, X), X.sum(axis=1) / np.sqrt(w),
+                        c_sigma, sigma_b)
+    ops, need, paper, half_c, sb2, dg, root, mu, am, A, M = prepared
+    # only the input block X[start:stop] @ X.T is held; the output is reduced on the fly
+    rows = _block_rows(n, 8, max_bytes, 1)
     best = (math.inf, -1, -1)
-    d_all = None
-    # about four block-sized arrays live at once (input/output block, 2x2 gaps, temporaries)
-    for start, stop, blk in nngp_blocks(m, X, model, c_sigma, sigma_b, width=width,
-                                        max_bytes=max(1, int(max_bytes) // 2)):
-        if d_all is None:
-            w = X.shape[1] if width is None else int(width)
-            Xf = X.astype(np.float64)
-            dg, _ = node_diagonals(m, np.einsum("ij,ij->i", Xf, Xf), Xf.sum(axis=1) / np.sqrt(w),
-                                   model, c_sigma, sigma_b)
-            d_all = dg[-1]
-        rows = np.arange(start, stop)
-        a = d_all[start:stop, None]
-        c = d_all[None, :]
-        gaps = 0.5 * (a + c) - np.hypot(0.5 * (a - c), blk)
-        gaps[rows - start, rows] = np.inf
-        r, j = divmod(int(np.argmin(gaps)), gaps.shape[1])
-        if gaps[r, j] < best[0]:
-            i = start + r
-            best = (float(gaps[r, j]), min(i, j), max(i, j))
+    for start in range(0, n - 1, rows):
+        stop = min(n, start + rows)
+        K0rows = X[start:stop] @ X.T
+        rowmin = np.empty(stop - start)
+        rowarg = np.empty(stop - start, dtype=np.int64)
+        _rows_min_gap(ops, need, paper, half_c, sb2, K0rows, start, dg, root, mu, am, A, M,
+                      rowmin, rowarg)
+        r = int(np.argmin(rowmin))
+        if rowmin[r] < best[0]:
+            best = (float(rowmin[r]), start + r, int(rowarg[r]))
+        del K0rows  # free this block before the next one is formed
     return best
 
 
