@@ -76,6 +76,7 @@ def _means(draw, K0):
     return np.asarray(fr) * np.sqrt(np.diagonal(K0))
 
 
+@pytest.mark.slow  # ~13 s with an empty Numba cache (compilation), ~2 s with it
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(m=motifs(2, 6), K0=psd_grams((1, 6)), data=st.data(),
        model=st.sampled_from(["exact", "paper"]),
@@ -100,6 +101,7 @@ def test_numba_agrees_across_chunk_boundaries_with_degenerate_rows(n, model):
         _compare(Motif.parse(code), K0, mu0, model)
 
 
+@pytest.mark.slow  # compiles the float32 specialisation (~10 s) unless cached
 def test_float32_runs_in_float32_and_agrees_with_float64():
     rng = np.random.default_rng(3)
     K0, mu0 = inputs_to_gram(rng.standard_normal((70, 5)))
