@@ -24,6 +24,9 @@ from dagnngp.numerics.dual import (
     relu_gap_from_distance,
     relu_mean,
 )
+
+# (binds ``monte_carlo`` to the sampler function; the module stays importable by its full name)
+from dagnngp.numerics.monte_carlo import MonteCarloResult, monte_carlo  # noqa: I001
 from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nngp, pair_gram
 
 # (binds the name ``sweep`` to the function, not the module; Numba loads on first call)
@@ -41,6 +44,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "MonteCarloResult",
     "NNGPResult",
     "SweepResult",
     "all_motifs",
@@ -53,6 +57,7 @@ __all__ = [
     "least_eigenvalue",
     "least_eigenvalue_2x2",
     "min_pair_gap",
+    "monte_carlo",
     "nngp",
     "pair_gap",
     "pair_gram",
