@@ -24,7 +24,7 @@ def _generated(C):
     C = _prepare(xp, C)
     eps = 1.0 - C
     r0 = G1(xp, G1(xp, G1(xp, eps)))
-    r0 = xp.where(1.0 - r0 >= 0.0, r0, 2.0 - r0)
+    r0 = xp.where(1 - r0 >= 0.0, r0, 2 - r0)
     return r0
 """
 
@@ -156,16 +156,17 @@ def generate_source(d, quantities: tuple[str, ...], style: str, node: int | None
                 lines.append(f"    {name} = {zero} + {val}")
         else:
             V, D = printer.doprint(reduced[k]), printer.doprint(reduced[k + 1])
+            V2 = printer.doprint(2 * reduced[k])
             k += 2
             if style == "array" and not exprs[1].free_symbols:
                 lines.append(f"    {name} = xp.zeros_like(C) + {D}")
             else:
                 lines.append(f"    {name} = {D}")
             if style == "array":
-                lines.append(f"    {name} = xp.where({V} - {name} >= 0.0, {name}, 2*{V} - {name})")
+                lines.append(f"    {name} = xp.where({V} - {name} >= 0.0, {name}, {V2} - {name})")
             else:
                 lines.append(f"    if {V} - {name} < 0:")
-                lines.append(f"        {name} = 2*{V} - {name}")
+                lines.append(f"        {name} = {V2} - {name}")
     lines.append(f"    return {', '.join(names)}")
     return "\n".join(lines)
 
