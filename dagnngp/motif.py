@@ -122,6 +122,21 @@ class Motif:
 
     # ------------------------------------------------------------------ build
     @classmethod
+    def coerce(cls, motif: Motif | str) -> Motif:
+        """Accept a :class:`Motif` or its text form (what every public entry point takes).
+
+        >>> Motif.coerce("2_21_112") == Motif.coerce(Motif.parse("2_21_112"))
+        True
+        """
+        if isinstance(motif, Motif):
+            return motif
+        if isinstance(motif, str):
+            return cls.parse(motif)
+        raise MotifError(
+            f"expected a Motif or a motif string such as '2_21_112', got {type(motif).__name__}"
+        )
+
+    @classmethod
     def parse(cls, text: str) -> Motif:
         """Parse the paper code's string (``"2_21_112"``) or a NAS-Bench-201 cell.
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,9 @@ class MonteCarloResult:
     ``cross[(t, u)]``/``cross_stderr[(t, u)]``, ``t > u``: cross-Grams ``<X_t,i, X_u,j>``.
     ``means[t]``/``means_stderr[t]``: normalised means ``m^-1/2 sum_k X_t,k``.
     ``K0``, ``mu0``: the input node's Gram and means (what the analytic kernels take).
+
+    Arrays live in the namespace of the inputs: NumPy for NumPy inputs, CuPy (on
+    the GPU) for CuPy inputs, and so on.
     """
 
     motif: Motif
@@ -130,28 +134,35 @@ def forward_features(
 
 
 def _forward(
-    m: Motif, X: np.ndarray, width: int, rng: np.random.Generator, sampler: str, c_sigma: float
-) -> list[np.ndarray]:
+    m: Motif, X: Any, width: int, rng: np.random.Generator, sampler: str, c_sigma: float,
+    xp: Any = np,
+) -> list[Any]:
+    """Every node's features (``m x N``), computed in the array namespace ``xp``.
+
+    Standard normals always come from NumPy's ``rng`` (and are moved to ``xp``'s
+    device), so a seeded draw is the same network on every backend.
+    """
     n, d = X.shape
-    F0 = np.zeros((width, n))
-    F0[:d] = X.T
+    F0 = xp.zeros((width, n), dtype=xp.float64)
+    F0[:d, :] = X.T
     feats = [F0]
     scale = math.sqrt(c_sigma / width)
-    r_factor: dict[int, np.ndarray] = {}
+    r_factor: dict[int, Any] = {}
     for t in range(1, m.n_nodes):
-        acc = np.zeros((width, n))
+        acc = xp.zeros((width, n), dtype=xp.float64)
         for s, op in enumerate(m.ops[t - 1]):
             if op is Op.LINEAR:
                 if sampler == "explicit":
-                    pre = rng.standard_normal((width, width)) @ feats[s]
+                    pre = xp.asarray(rng.standard_normal((width, width))) @ feats[s]
                 else:
                     if s not in r_factor:
-                        r_factor[s] = np.linalg.qr(feats[s], mode="r")
+                        r_factor[s] = (np.linalg.qr(feats[s], mode="r") if xp is np
+                                       else xp.linalg.qr(feats[s])[1])
                     R = r_factor[s]
-                    pre = rng.standard_normal((width, R.shape[0])) @ R
-                acc += scale * np.maximum(pre, 0.0)
+                    pre = xp.asarray(rng.standard_normal((width, R.shape[0]))) @ R
+                acc = acc + scale * xp.maximum(pre, 0.0)
             elif op is Op.SKIP:
-                acc += feats[s]
+                acc = acc + feats[s]
         feats.append(acc)
     return feats
 
@@ -184,7 +195,9 @@ def monte_carlo(
     X:
         Raw inputs, N x d with ``d <= width``; zero-padded into the input node
         (see the module docstring).  Pass ``d == width`` for inputs whose
-        normalised means should not vanish.
+        normalised means should not vanish.  Any array-API array is accepted;
+        with CuPy arrays the forward passes run on the GPU, with the same
+        standard normals (drawn by NumPy) as the CPU run of the same seed.
     width:
         Neurons per node ``m``.
     draws:
@@ -213,14 +226,20 @@ def monte_carlo(
     if seed is not None:
         seed = _check_int(seed, "seed", 0, "use a non-negative integer, or None for fresh entropy")
     c_sigma = check_c_sigma(c_sigma)
-    arr, K0, mu0 = _check_inputs(X, width)
+    from dagnngp.numerics.xp import array_namespace, is_numpy_array, to_numpy
 
-    n = arr.shape[0]
+    xp = np
+    if not is_numpy_array(X) and hasattr(X, "__array_namespace__"):
+        xp = array_namespace(X)  # CuPy, array-api-strict, ...: the passes run there
+    arr, K0, mu0 = _check_inputs(to_numpy(X) if xp is not np else X, width)
+    if xp is not np:
+        arr = xp.asarray(arr)
+
     n_nodes = m.n_nodes
     pairs = [(t, u) for t in range(n_nodes) for u in range(t)]
-    grams = np.empty((draws, n_nodes, n, n))
-    crosses = np.empty((draws, len(pairs), n, n))
-    node_means = np.empty((draws, n_nodes, n))
+    grams: list[list[Any]] = []
+    crosses: list[list[Any]] = []
+    node_means: list[list[Any]] = []
     children = np.random.SeedSequence(seed).spawn(draws)
     inv_root_m = 1.0 / math.sqrt(width)
 
@@ -228,31 +247,34 @@ def monte_carlo(
 
     with tqdm(total=draws, desc=f"mc {m!s} m={width}", unit="draw",
               disable=not _show_progress(progress), file=sys.stderr) as bar:
-        for k, child in enumerate(children):
-            feats = _forward(m, arr, width, np.random.default_rng(child), sampler, c_sigma)
-            for t, F in enumerate(feats):
-                grams[k, t] = F.T @ F
-                node_means[k, t] = F.sum(axis=0) * inv_root_m
-            for p, (t, u) in enumerate(pairs):
-                crosses[k, p] = feats[t].T @ feats[u]
+        for child in children:
+            feats = _forward(m, arr, width, np.random.default_rng(child), sampler, c_sigma, xp)
+            grams.append([F.T @ F for F in feats])
+            node_means.append([xp.sum(F, axis=0) * inv_root_m for F in feats])
+            crosses.append([feats[t].T @ feats[u] for t, u in pairs])
             bar.update(1)
 
     root_draws = math.sqrt(draws)
 
-    def summary(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return a.mean(axis=0), a.std(axis=0, ddof=1) / root_draws
+    def summary(per_draw: list[list[Any]]) -> tuple[Any, Any]:
+        a = xp.stack([xp.stack(row) for row in per_draw])
+        spread = a.std(axis=0, ddof=1) if xp is np else xp.std(a, axis=0, correction=1)
+        return xp.mean(a, axis=0), spread / root_draws
 
     g_mean, g_se = summary(grams)
     c_mean, c_se = summary(crosses)
     mu_mean, mu_se = summary(node_means)
     out = n_nodes - 1
+    if xp is not np:
+        K0, mu0 = xp.asarray(K0), xp.asarray(mu0)
     return MonteCarloResult(
         motif=m, width=width, draws=draws, seed=seed, sampler=sampler, c_sigma=c_sigma,
-        K0=K0, mu0=mu0, mean=g_mean[out], stderr=g_se[out], samples=grams[:, out].copy(),
-        nodes={t: g_mean[t] for t in range(n_nodes)},
-        nodes_stderr={t: g_se[t] for t in range(n_nodes)},
-        cross={pq: c_mean[p] for p, pq in enumerate(pairs)},
-        cross_stderr={pq: c_se[p] for p, pq in enumerate(pairs)},
-        means={t: mu_mean[t] for t in range(n_nodes)},
-        means_stderr={t: mu_se[t] for t in range(n_nodes)},
+        K0=K0, mu0=mu0, mean=g_mean[out, ...], stderr=g_se[out, ...],
+        samples=xp.stack([g[out] for g in grams]),
+        nodes={t: g_mean[t, ...] for t in range(n_nodes)},
+        nodes_stderr={t: g_se[t, ...] for t in range(n_nodes)},
+        cross={pq: c_mean[p, ...] for p, pq in enumerate(pairs)},
+        cross_stderr={pq: c_se[p, ...] for p, pq in enumerate(pairs)},
+        means={t: mu_mean[t, ...] for t in range(n_nodes)},
+        means_stderr={t: mu_se[t, ...] for t in range(n_nodes)},
     )

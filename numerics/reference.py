@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dagnngp.motif import Motif, MotifError, Op
+from dagnngp.motif import Motif, Op
 from dagnngp.numerics.activations import ActivationMaps, get_activation
 from dagnngp.numerics.validate import check_c_sigma, check_gram, check_means, check_model
 
@@ -39,12 +39,8 @@ __all__ = ["NNGPResult", "as_motif", "inputs_to_gram", "nngp", "pair_gram"]
 
 
 def as_motif(motif: Motif | str) -> Motif:
-    """Accept a :class:`Motif` or its text form."""
-    if isinstance(motif, Motif):
-        return motif
-    if isinstance(motif, str):
-        return Motif.parse(motif)
-    raise MotifError(f"expected a Motif or a motif string such as '2_21_112', got {type(motif).__name__}")
+    """Accept a :class:`Motif` or its text form (same as :meth:`Motif.coerce`)."""
+    return Motif.coerce(motif)
 
 
 def inputs_to_gram(X: object, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -170,3 +170,20 @@ def test_input_placement_matches_inputs_to_gram():
     K0, mu0 = inputs_to_gram(X, width=50)
     np.testing.assert_array_equal(res.K0, K0)
     np.testing.assert_array_equal(res.mu0, mu0)
+
+
+def test_array_api_inputs_run_in_their_namespace_with_the_same_draws():
+    # array-api-strict stands in for CuPy: the passes run in the inputs' namespace, with the
+    # same NumPy-drawn normals, so a seeded run equals the NumPy run to rounding
+    xps = pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((3, 5))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    for sampler in ("gram", "explicit"):
+        ref = monte_carlo("2_21_112", X, width=64, draws=3, seed=7, sampler=sampler)
+        res = monte_carlo("2_21_112", xps.asarray(X), width=64, draws=3, seed=7, sampler=sampler)
+        assert isinstance(res.mean, type(xps.asarray(1.0)))
+        np.testing.assert_allclose(np.asarray(res.mean), ref.mean, rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(res.stderr), ref.stderr, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(np.asarray(res.cross[(3, 1)]), ref.cross[(3, 1)], rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(res.means[2]), ref.means[2], rtol=1e-12)

@@ -37,7 +37,7 @@ from typing import Any
 import sympy
 from sympy import Abs, Add, S, Symbol, sqrt
 
-from dagnngp.motif import Motif, MotifError, Op
+from dagnngp.motif import Motif, Op
 from dagnngp.theory.arccos import ArcCosineActivation, to_sympy_number
 from dagnngp.theory.arccos import activation as symbolic_activation
 
@@ -402,12 +402,7 @@ def _check_node(d: Derivation, node: int) -> int:
     return node
 
 
-def _as_motif(motif: Motif | str) -> Motif:
-    if isinstance(motif, Motif):
-        return motif
-    if isinstance(motif, str):
-        return Motif.parse(motif)
-    raise MotifError(f"expected a Motif or a motif string such as '2_21_112', got {type(motif).__name__}")
+_as_motif = Motif.coerce
 
 
 def derive(
