@@ -33,7 +33,7 @@ from dagnngp.proofs_check.audit import all_motifs, rule12_audit
 from dagnngp.proofs_check.finite_net import FiniteNetwork, gradient_descent
 from dagnngp.proofs_check.statistics import SUITE_ALPHA, compare_to_mc
 
-__all__ = ["CHECKS", "Check", "CheckOutcome", "Verdict", "run_checks", "unit_inputs"]
+__all__ = ["CHECKS", "Check", "CheckOutcome", "Verdict", "run_checks", "select_checks", "unit_inputs"]
 
 DAG1, DAG2, DAG3 = "2_02_002", "1_01_222", "2_21_112"
 
@@ -705,7 +705,8 @@ def _cc22(quick: bool) -> Verdict:
 
 
 # ------------------------------------------------------------------ running
-def _select(only: str | Iterable[str] | None) -> list[Check]:
+def select_checks(only: str | Iterable[str] | None) -> list[Check]:
+    """The checks named in ``only`` (names or claim ids such as ``"CC-15"``; ``None``: all)."""
     if only is None:
         return list(CHECKS.values())
     names = [only] if isinstance(only, str) else list(only)
@@ -733,7 +734,7 @@ def run_checks(
     ['holds']
     """
     outcomes = []
-    for check in _select(only):
+    for check in select_checks(only):
         start = time.perf_counter()
         error = False
         try:

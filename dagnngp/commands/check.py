@@ -32,8 +32,9 @@ def _key_text(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dagnngp.proofs_check.checks import run_checks
+    from dagnngp.proofs_check.checks import run_checks, select_checks
 
+    select_checks(args.only)  # an unknown name is reported before anything is printed
     quick = bool(args.quick)
     stream = sys.stdout
     if not args.json:
