@@ -41,6 +41,7 @@ import numpy as np
 from numba import njit, prange
 
 from dagnngp.motif import Motif, Op
+from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES
 
 __all__ = [
     "CHUNK",
@@ -64,23 +65,13 @@ _PI = math.pi
 _PIO2 = 0.5 * math.pi
 _INV_PI = 1.0 / math.pi
 
-# fdlibm e_asin.c: asin(x) = x + x * R(x^2) for |x| <= 1/2, R = P/Q below.
-_PS0 = 1.66666666666666657415e-01
-_PS1 = -3.25565818622400915405e-01
-_PS2 = 2.01212532134862925881e-01
-_PS3 = -4.00555345006794114027e-02
-_PS4 = 7.91534994289814532176e-04
-_PS5 = 3.47933107596021167570e-05
-_QS1 = -2.40339491173441421878e00
-_QS2 = 2.02094576023350569471e00
-_QS3 = -6.88283971605453293030e-01
-_QS4 = 7.70381505559019352791e-02
+# fdlibm's rational arcsine and the J series, from the one place every backend reads them
+_PS0, _PS1, _PS2, _PS3, _PS4, _PS5 = ASIN_P
+_QS1, _QS2, _QS3, _QS4 = ASIN_Q[1:]
 
-# J(t) = sin t - t cos t = t^3 sum_k c_k t^(2k-2), c_k = (-1)^(k+1) 2k / (2k+1)!; 11 terms
-# reach 1e-20 relative for t < 1.  Above t = 1 the direct form s -+ t C cancels by
-# less than a factor 3.
-_J = [(-1) ** (k + 1) * 2 * k / math.factorial(2 * k + 1) for k in range(1, 12)]
-_J1, _J2, _J3, _J4, _J5, _J6, _J7, _J8, _J9, _J10, _J11 = _J
+# J(t) = sin t - t cos t by its series below t = 1; above it the direct form s -+ t C
+# cancels by less than a factor 3.
+_J1, _J2, _J3, _J4, _J5, _J6, _J7, _J8, _J9, _J10, _J11 = J_SERIES
 _J_SWITCH = 1.0
 
 ZERO, SKIP, LINEAR = int(Op.ZERO), int(Op.SKIP), int(Op.LINEAR)

@@ -42,6 +42,7 @@ import numpy as np
 from dagnngp.motif import Motif, Op
 from dagnngp.numerics.reference import as_motif, inputs_to_gram
 from dagnngp.numerics.validate import check_c_sigma
+from dagnngp.progress import show_progress
 
 __all__ = ["SAMPLERS", "MonteCarloResult", "forward_features", "monte_carlo"]
 
@@ -167,15 +168,6 @@ def _forward(
     return feats
 
 
-def _show_progress(progress: bool | None) -> bool:
-    if progress is not None:
-        return bool(progress)
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def monte_carlo(
     motif: Motif | str,
     X: object,
@@ -246,7 +238,7 @@ def monte_carlo(
     from tqdm import tqdm
 
     with tqdm(total=draws, desc=f"mc {m!s} m={width}", unit="draw",
-              disable=not _show_progress(progress), file=sys.stderr) as bar:
+              disable=not show_progress(progress), file=sys.stderr) as bar:
         for child in children:
             feats = _forward(m, arr, width, np.random.default_rng(child), sampler, c_sigma, xp)
             grams.append([F.T @ F for F in feats])

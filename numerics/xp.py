@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from dagnngp.motif import Motif, Op
+from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES
 
 __all__ = [
     "CupyUnavailableError",
@@ -43,11 +44,7 @@ __all__ = [
 ]
 
 # the same constants as the Numba kernel (fdlibm asin on [0, 1/2]; J series, 11 terms)
-_P = (1.66666666666666657415e-01, -3.25565818622400915405e-01, 2.01212532134862925881e-01,
-      -4.00555345006794114027e-02, 7.91534994289814532176e-04, 3.47933107596021167570e-05)
-_Q = (1.0, -2.40339491173441421878e00, 2.02094576023350569471e00, -6.88283971605453293030e-01,
-      7.70381505559019352791e-02)
-_J = tuple((-1) ** (k + 1) * 2 * k / math.factorial(2 * k + 1) for k in range(1, 12))
+_P, _Q, _J = ASIN_P, ASIN_Q, J_SERIES
 _J_SWITCH = 1.0
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from dagnngp.motif import Motif, MotifError
+from dagnngp.progress import show_progress
 
 __all__ = ["EXAMPLE_DAGS", "ReportError", "Settings", "build_report", "write_atomic"]
 
@@ -166,7 +167,7 @@ def _progress_hook(progress: bool | Callable[[str], None] | None, total: int):
     """A callable taking a section title, and a closer."""
     if callable(progress):
         return progress, lambda: None
-    show = progress if progress is not None else _stderr_is_tty()
+    show = show_progress(progress)
     if not show:
         return (lambda _title: None), lambda: None
     from tqdm import tqdm
@@ -185,13 +186,6 @@ def _progress_hook(progress: bool | Callable[[str], None] | None, total: int):
         bar.close()
 
     return step, close
-
-
-def _stderr_is_tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def build_report(
