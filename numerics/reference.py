@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dagnngp.motif import Motif, Op
+from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
+from dagnngp.numerics.engine import run_program
 from dagnngp.numerics.validate import check_c_sigma, check_gram, check_means, check_model
+from dagnngp.theory.program import compile_program
 
 __all__ = ["NNGPResult", "as_motif", "inputs_to_gram", "nngp", "pair_gram"]
 
@@ -185,9 +187,7 @@ def nngp(
 
         out, out_mean = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
         return NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
-    if model == "paper":
-        return _paper(m, K0, mu0, act, sigma_b, all_nodes)
-    return _exact(m, K0, mu0, act, sigma_b, all_nodes)
+    return _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
 
 
 BACKENDS = ("numpy", "numba")
@@ -256,88 +256,31 @@ def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: floa
     return NNGPResult(m, model, out, out_mean)
 
 
-def _pre(K: np.ndarray, sigma_b: float) -> np.ndarray:
-    return K + sigma_b * sigma_b if sigma_b else K
+def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float,
+              all_nodes: bool) -> NNGPResult:
+    """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
+    sb2 = sigma_b * sigma_b
+    program = compile_program(m, model)
 
+    def dual(K: np.ndarray) -> np.ndarray:
+        return act.dual(K + sb2 if sb2 else K)
 
-def _paper(m: Motif, K0, mu0, act: ActivationMaps, sigma_b: float, all_nodes: bool) -> NNGPResult:
-    K: list[np.ndarray] = [K0]
-    for t in range(1, m.n_nodes):
-        acc = np.zeros_like(K0)
-        for s, op in enumerate(m.ops[t - 1]):
-            if op is Op.LINEAR:
-                acc += act.dual(_pre(K[s], sigma_b))
-            elif op is Op.SKIP:
-                acc += K[s]
-        K.append(acc)
+    def mean(K: np.ndarray) -> np.ndarray:
+        return act.mean(np.diagonal(K) + sb2)
+
+    keep_p = set(program.node_gram) | set(program.cross.values()) if all_nodes else ()
+    keep_v = {r for r in program.node_mean if r is not None} if all_nodes else ()
+    pairs, vecs = run_program(program, K0, mu0, dual, mean, keep_pairs=keep_p, keep_vecs=keep_v)
     zeros = np.zeros_like(mu0)
-    res = NNGPResult(m, "paper", K[-1], zeros)
+
+    def sym(K: np.ndarray) -> np.ndarray:
+        return 0.5 * (K + K.T)
+
+    out_mean = program.node_mean[-1]
+    res = NNGPResult(m, model, sym(pairs[program.output]), zeros if out_mean is None else vecs[out_mean])
     if all_nodes:
-        res.nodes = dict(enumerate(K))
-        res.means = {t: (mu0 if t == 0 else zeros) for t in range(m.n_nodes)}
-    return res
-
-
-def _exact(m: Motif, K0, mu0, act: ActivationMaps, sigma_b: float, all_nodes: bool) -> NNGPResult:
-    n = K0.shape[0]
-    K: list[np.ndarray] = [K0]
-    mu: list[np.ndarray] = [mu0]
-    edge_mean: dict[int, np.ndarray] = {}  # a_s of a linear edge leaving s (same for every target)
-    cache: dict[tuple[int, int], np.ndarray] = {}
-
-    def a(s: int) -> np.ndarray:
-        if s not in edge_mean:
-            edge_mean[s] = act.mean(np.diagonal(K[s]) + sigma_b * sigma_b)
-        return edge_mean[s]
-
-    def cross(t: int, u: int) -> np.ndarray:
-        """<X_t,i , X_u,j> for nodes already computed."""
-        if t == u:
-            return K[t]
-        if t < u:
-            return cross(u, t).T
-        key = (t, u)
-        if key not in cache:
-            acc = np.zeros((n, n), dtype=K0.dtype)
-            for s, op in enumerate(m.ops[t - 1]):
-                if op is Op.LINEAR:
-                    acc += np.multiply.outer(a(s), mu[u])
-                elif op is Op.SKIP:
-                    acc += cross(s, u)
-            cache[key] = acc
-        return cache[key]
-
-    for t in range(1, m.n_nodes):
-        lin = m.sources(t, Op.LINEAR)
-        skip = m.sources(t, Op.SKIP)
-        acc = np.zeros((n, n), dtype=K0.dtype)
-        mean = np.zeros(n, dtype=K0.dtype)
-        lin_mean_sum = np.zeros(n, dtype=K0.dtype)
-        for s in lin:
-            acc += act.dual(_pre(K[s], sigma_b))
-            lin_mean_sum += a(s)
-        # sum_{s != s'} a_s a_s'^T = A A^T - sum_s a_s a_s^T
-        if len(lin) > 1:
-            acc += np.multiply.outer(lin_mean_sum, lin_mean_sum)
-            for s in lin:
-                acc -= np.multiply.outer(a(s), a(s))
-        skip_mean_sum = np.zeros(n, dtype=K0.dtype)
-        for s in skip:
-            skip_mean_sum += mu[s]
-        if lin and skip:
-            outer = np.multiply.outer(lin_mean_sum, skip_mean_sum)
-            acc += outer + outer.T
-        for i, s in enumerate(skip):
-            acc += K[s]
-            for s2 in skip[i + 1:]:
-                c = cross(s2, s)  # s2 > s
-                acc += c + c.T
-        mean += lin_mean_sum + skip_mean_sum
-        K.append(0.5 * (acc + acc.T))
-        mu.append(mean)
-
-    res = NNGPResult(m, "exact", K[-1], mu[-1], cross=dict(cache))
-    if all_nodes:
-        res.nodes = dict(enumerate(K))
-        res.means = dict(enumerate(mu))
+        res.nodes = {t: (K0 if t == 0 else sym(pairs[r])) for t, r in enumerate(program.node_gram)}
+        res.means = {t: (zeros if r is None else vecs[r]) for t, r in enumerate(program.node_mean)}
+        res.means[0] = mu0
+        res.cross = {(a, b): pairs[r] for (a, b), r in program.cross.items() if a > b}
     return res
