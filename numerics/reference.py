@@ -240,8 +240,8 @@ def _check_bytes(max_bytes: int | None, K0: np.ndarray, n_square: int, backend: 
 
 def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: float,
                     check_psd: bool | None, max_bytes: int | None) -> NNGPResult:
-    """Array-API inputs: validate a host copy, compute in the inputs' own namespace."""
-    from dagnngp.numerics.xp import array_namespace, nngp_xp, to_numpy
+    """Array-API inputs: validate a host copy, run the program in the inputs' own namespace."""
+    from dagnngp.numerics.xp import array_namespace, cross_t, relu_dual_xp, relu_mean_xp, to_numpy
 
     xp = array_namespace(K0)
     host = check_gram(to_numpy(K0), "K0", check_psd=check_psd)
@@ -251,9 +251,22 @@ def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: floa
     else:
         check_means(to_numpy(mu0), host, "mu0")
         mu_x = mu0
-    K_sym = 0.5 * (K0 + xp.matrix_transpose(K0)) if hasattr(xp, "matrix_transpose") else 0.5 * (K0 + K0.T)
-    out, out_mean = nngp_xp(m, K_sym, mu_x, model, c_sigma, sigma_b)
-    return NNGPResult(m, model, out, out_mean)
+    sb2 = sigma_b * sigma_b
+    program = compile_program(m, model)
+
+    def dual(K):
+        return relu_dual_xp(K + sb2 if sb2 else K, xp, c_sigma)
+
+    def mean(K):
+        n = K.shape[0]
+        diag = xp.sum(K * xp.eye(n, dtype=K.dtype), axis=1)
+        return relu_mean_xp(diag + sb2, xp, c_sigma)
+
+    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, xp=xp)
+    out = pairs[program.output]
+    r_mean = program.node_mean[-1]
+    out_mean = xp.zeros((host.shape[0],), dtype=K0.dtype) if r_mean is None else vecs[r_mean]
+    return NNGPResult(m, model, 0.5 * (out + cross_t(xp, out)), out_mean)
 
 
 def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float,
