@@ -41,6 +41,7 @@ from dagnngp.motif import Motif, Op
 from dagnngp.theory.arccos import ArcCosineActivation, to_sympy_number
 from dagnngp.theory.arccos import activation as symbolic_activation
 from dagnngp.theory.program import Comb, Dual, Mean, Program, compile_program
+from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = [
     "C",
@@ -348,21 +349,25 @@ _as_motif = Motif.coerce
 
 def derive(
     motif: Motif | str,
-    model: str = "exact",
-    activation: str = "relu",
-    c_sigma: object = 2,
-    sigma_b: object = 0,
+    model: str | None = None,
+    activation: str | None = None,
+    c_sigma: object = None,
+    sigma_b: object = None,
     *,
     activation_params: dict[str, object] | None = None,
+    spec: KernelSpec | None = None,
     general: bool = True,
 ) -> Derivation:
     """Derive a motif's NNGP recursion in closed form.
 
     ``activation`` is one of
-    :data:`dagnngp.theory.arccos.KNOWN_ACTIVATIONS`; ``c_sigma`` the weight
-    variance scale; ``sigma_b`` the bias standard deviation (the pre-activation
-    Gram is ``K + sigma_b^2``).  Results are cached by canonical motif string and
-    parameters.  ``general=False`` skips the general-input expressions.
+    :data:`dagnngp.theory.arccos.KNOWN_ACTIVATIONS` (default ``"relu"``); ``c_sigma``
+    the weight variance scale (default 2); ``sigma_b`` the bias standard deviation
+    (default 0; the pre-activation Gram is ``K + sigma_b^2``); ``model`` is
+    ``"exact"`` (default) or ``"paper"``.  ``spec`` (a
+    :class:`~dagnngp.theory.spec.KernelSpec`) gives these options at once.
+    Results are cached by canonical motif string and parameters.  ``general=False``
+    skips the general-input expressions.
 
     >>> d = derive("1_01_222")          # exact model: the means add 6/pi
     >>> d.diagonal
@@ -371,6 +376,10 @@ def derive(
     3*G(eps)
     """
     m = _as_motif(motif)
+    spec = resolve_spec(spec, model=model, activation=activation, c_sigma=c_sigma, sigma_b=sigma_b,
+                        activation_params=activation_params)
+    model, activation, c_sigma, sigma_b = spec.model, spec.activation, spec.c_sigma, spec.sigma_b
+    activation_params = spec.params
     if model not in MODELS:
         raise ValueError(
             f"model={model!r} is not known; use 'exact' (the true infinite-width limit, "
