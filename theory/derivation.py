@@ -278,18 +278,20 @@ class Derivation:
         return (a + c) / 2 - sqrt(((a - c) / 2) ** 2 + b**2)
 
     # ---- forms
-    def series(self, order: int = 3, at: int = 1, quantity: str = "gap"):
+    def series(self, order: int = 3, at: int = 1, quantity: str = "gap", time_limit: float | None = 60.0):
         """Puiseux expansion of the gap (or ``"offdiagonal"``/``"rule12"``) at ``C = +-1``.
 
         ``at=1`` expands in ``eps`` with ``C = 1 - eps``; ``at=-1`` in ``delta``
         with ``C = -1 + delta``.  Terms with exponent below ``order`` are kept.
+        The work grows fast with the order; past ``time_limit`` seconds the
+        expansion stops with a ``ValueError`` (``None`` waits without limit).
 
         >>> derive("2_21_112", model="paper").series(2).leading
         (4, 1)
         """
         from dagnngp.theory.series import gap_series
 
-        return gap_series(self, order=order, at=at, quantity=quantity)
+        return gap_series(self, order=order, at=at, quantity=quantity, time_limit=time_limit)
 
     def latex(self) -> str:
         """The whole recursion as a LaTeX ``align*`` block."""
