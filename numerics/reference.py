@@ -34,7 +34,13 @@ import numpy as np
 from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
 from dagnngp.numerics.engine import run_program
-from dagnngp.numerics.validate import check_c_sigma, check_gram, check_means, check_model
+from dagnngp.numerics.validate import (
+    check_c_sigma,
+    check_finite_result,
+    check_gram,
+    check_means,
+    check_model,
+)
 from dagnngp.theory.program import compile_program
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
@@ -200,8 +206,20 @@ def nngp(
         from dagnngp.numerics.fused import nngp_fused  # loads Numba on first use
 
         out, out_mean = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
-        return NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
-    return _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
+        res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
+            res = _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
+    _check_finite(res, m, K0, c_sigma, sigma_b)
+    return res
+
+
+def _check_finite(res: NNGPResult, m: Motif, K0: np.ndarray, c_sigma: float, sigma_b: float) -> None:
+    depth = max(m.path_depth_counts(), default=0)
+    scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
+    for what, values in [("the output Gram", res.output), ("the output means", res.output_mean),
+                         *((f"node {t}'s Gram", K) for t, K in res.nodes.items())]:
+        check_finite_result(values, what, c_sigma=c_sigma, sigma_b=sigma_b, input_scale=scale, depth=depth)
 
 
 BACKENDS = ("numpy", "numba")

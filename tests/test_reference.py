@@ -260,3 +260,12 @@ def test_default_validation_is_quadratic_and_the_eigenvalue_test_is_on_request()
     nngp("2", K, backend="numpy")
     with pytest.raises(ValueError, match="least eigenvalue"):
         nngp("2", K, backend="numpy", check_psd=True)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize(("kwargs", "culprit"), [({"c_sigma": 1e300}, "c_sigma=1e+300"),
+                                                 ({"sigma_b": 1e200}, "sigma_b=1e+200")])
+def test_an_overflowing_kernel_is_an_error_that_names_its_cause(backend, kwargs, culprit):
+    K = np.array([[1.0, 0.5], [0.5, 1.0]])
+    with pytest.raises(ValueError, match=f"overflowed float64.*{culprit}"):
+        nngp(DAG3, K, backend=backend, **kwargs)
