@@ -190,6 +190,9 @@ def nngp(
         raise ValueError(f"sigma_b must be a finite number >= 0, got {spec.sigma_b!r}") from None
     if not np.isfinite(sigma_b) or sigma_b < 0:
         raise ValueError(f"sigma_b must be a finite number >= 0, got {sigma_b!r}")
+    if not np.isfinite(sigma_b * sigma_b):
+        raise ValueError(f"the output Gram overflowed float64: sigma_b={sigma_b:g} has a square beyond the "
+                         "float64 range; the bias variance sigma_b^2 is added to every pre-activation Gram")
     backend = _choose_backend(backend, K0, activation, all_nodes)
     if backend == "xp":
         return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
