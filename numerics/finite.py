@@ -51,6 +51,7 @@ from dagnngp.motif import Motif, Op
 from dagnngp.numerics.activations import ActivationMaps, get_activation
 from dagnngp.numerics.reference import as_motif, inputs_to_gram
 from dagnngp.numerics.validate import check_c_sigma
+from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = [
     "DTYPES",
@@ -113,6 +114,29 @@ class NetworkSpec:
             raise ValueError(f"activation must be a name such as 'relu', not {activation!r}")
         maps = get_activation(activation, c_sigma, **params)
         return cls(activation, params, c_sigma, sigma_b, _check_dtype(dtype), maps)
+
+    @classmethod
+    def resolve(
+        cls,
+        spec: KernelSpec | None = None,
+        activation: str | None = None,
+        activation_params: dict[str, float] | None = None,
+        c_sigma: float | None = None,
+        sigma_b: float | None = None,
+        dtype: object = "float64",
+    ) -> NetworkSpec:
+        """Merge a :class:`~dagnngp.theory.spec.KernelSpec` with keywords given beside it, then validate.
+
+        Keywords left at ``None`` take the spec's value (or the default); one that
+        disagrees with the spec is an error.  The spec's ``model`` is not used:
+        a finite network is the same whatever model its limit is compared with.
+
+        >>> NetworkSpec.resolve(KernelSpec(activation="step", sigma_b=0.5)).sigma_b
+        0.5
+        """
+        k = resolve_spec(spec, activation=activation, activation_params=activation_params,
+                         c_sigma=c_sigma, sigma_b=sigma_b)
+        return cls.make(k.activation, k.params, k.c_sigma, k.sigma_b, dtype)
 
     def scale(self, width: int) -> float:
         """``sqrt(c_sigma / m)``, the factor in front of every linear edge."""
@@ -450,14 +474,19 @@ class FiniteNetwork:
         motif: Motif | str,
         width: int,
         rng: np.random.Generator,
-        c_sigma: float = 2.0,
+        c_sigma: float | None = None,
         *,
-        activation: str = "relu",
+        activation: str | None = None,
         activation_params: dict[str, float] | None = None,
-        sigma_b: float = 0.0,
+        sigma_b: float | None = None,
+        spec: KernelSpec | None = None,
         dtype: object = "float64",
     ) -> FiniteNetwork:
         """N(0, 1) weights on every linear edge, an N(0, I) readout, N(0, sigma_b^2) biases.
+
+        ``c_sigma`` (default 2), ``activation`` (default ``"relu"``), its
+        ``activation_params`` and ``sigma_b`` (default 0) may come in a
+        :class:`~dagnngp.theory.spec.KernelSpec` as ``spec=``.
 
         Draw order: the weights (edges in topological order), the readout, then
         the biases, so a seed gives the same weights and readout whatever ``sigma_b``.
@@ -470,15 +499,15 @@ class FiniteNetwork:
         """
         m = as_motif(motif)
         width = check_int(width, "width", 1, "the width is the number of neurons per node")
-        spec = NetworkSpec.make(activation, activation_params, c_sigma, sigma_b, dtype)
-        check_variance(spec.activation, spec.c_sigma, spec.activation_params, stacklevel=2)
-        weights = {(s, t): _normal(rng, (width, width), spec.dtype)
+        settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
+        check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
+        weights = {(s, t): _normal(rng, (width, width), settings.dtype)
                    for s, t, op in m.edges() if op is Op.LINEAR}
-        readout = _normal(rng, (width,), spec.dtype)
-        biases = ({e: spec.sigma_b * _normal(rng, (width,), spec.dtype) for e in weights}
-                  if spec.sigma_b > 0 else {})
-        return cls(m, width, spec.c_sigma, weights, readout, spec.activation, spec.activation_params,
-                   spec.sigma_b, biases)
+        readout = _normal(rng, (width,), settings.dtype)
+        biases = ({e: settings.sigma_b * _normal(rng, (width,), settings.dtype) for e in weights}
+                  if settings.sigma_b > 0 else {})
+        return cls(m, width, settings.c_sigma, weights, readout, settings.activation,
+                   settings.activation_params, settings.sigma_b, biases)
 
     @property
     def spec(self) -> NetworkSpec:

@@ -52,6 +52,7 @@ from dagnngp.numerics.finite import (
 )
 from dagnngp.numerics.reference import as_motif
 from dagnngp.progress import show_progress
+from dagnngp.theory.spec import KernelSpec
 
 __all__ = ["SAMPLERS", "MonteCarloResult", "forward_features", "monte_carlo"]
 
@@ -111,11 +112,12 @@ def forward_features(
     width: int,
     rng: np.random.Generator,
     sampler: str = "gram",
-    c_sigma: float = 2.0,
+    c_sigma: float | None = None,
     *,
-    activation: str = "relu",
+    activation: str | None = None,
     activation_params: dict[str, float] | None = None,
-    sigma_b: float = 0.0,
+    sigma_b: float | None = None,
+    spec: KernelSpec | None = None,
     dtype: str = "float64",
 ) -> list[np.ndarray]:
     """One draw of the finite network: every node's features, each ``m x N`` (column = input).
@@ -129,9 +131,9 @@ def forward_features(
         raise ValueError(f"sampler={sampler!r} is not known; use one of {', '.join(SAMPLERS)}")
     width = check_int(width, "width", 1, "the width is the number of neurons per node")
     arr, _, _ = check_inputs(X, width)
-    spec = NetworkSpec.make(activation, activation_params, c_sigma, sigma_b, dtype)
-    check_variance(spec.activation, spec.c_sigma, spec.activation_params, stacklevel=2)
-    return sample_features(m, arr, width, rng, sampler, spec)
+    settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
+    check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
+    return sample_features(m, arr, width, rng, sampler, settings)
 
 
 def monte_carlo(
@@ -141,12 +143,13 @@ def monte_carlo(
     draws: int,
     seed: int | None = 0,
     sampler: str = "gram",
-    c_sigma: float = 2.0,
+    c_sigma: float | None = None,
     progress: bool | None = None,
     *,
-    activation: str = "relu",
+    activation: str | None = None,
     activation_params: dict[str, float] | None = None,
-    sigma_b: float = 0.0,
+    sigma_b: float | None = None,
+    spec: KernelSpec | None = None,
     dtype: str = "float64",
 ) -> MonteCarloResult:
     """Average the Grams of ``draws`` independent finite-width networks of ``motif``.
@@ -172,17 +175,22 @@ def monte_carlo(
     sampler:
         ``"gram"`` (``O(m N^2)``, default) or ``"explicit"`` (materialises ``W``).
     c_sigma:
-        Weight variance scale (2 is He initialisation for ReLU).  A value that
+        Weight variance scale (default 2, He initialisation for ReLU).  A value that
         does not preserve the activation's variance draws one
         :class:`~dagnngp.errors.VarianceWarning` naming the value that does.
     progress:
         Show a tqdm bar: ``None`` (default) only when stderr is a terminal.
     activation, activation_params:
         Any activation of :func:`dagnngp.numerics.activations.get_activation`
-        and its parameters (``activation="leaky", activation_params={"slope": 0.1}``).
+        (default ``"relu"``) and its parameters
+        (``activation="leaky", activation_params={"slope": 0.1}``).
     sigma_b:
-        Standard deviation of the bias on every linear edge (pre-activation Gram
-        ``K + sigma_b^2``, as in :func:`dagnngp.numerics.nngp`).
+        Standard deviation of the bias on every linear edge (default 0;
+        pre-activation Gram ``K + sigma_b^2``, as in :func:`dagnngp.numerics.nngp`).
+    spec:
+        A :class:`~dagnngp.theory.spec.KernelSpec` holding ``activation``, its
+        parameters, ``c_sigma`` and ``sigma_b`` (a keyword given beside it must
+        agree with it; its ``model`` is not used, a network has none).
     dtype:
         ``"float64"`` (default) or ``"float32"``: what the passes compute in.
 
@@ -201,7 +209,7 @@ def monte_carlo(
     draws = check_int(draws, "draws", 2, "a standard error needs at least 2 independent draws")
     if seed is not None:
         seed = check_int(seed, "seed", 0, "use a non-negative integer, or None for fresh entropy")
-    spec = NetworkSpec.make(activation, activation_params, c_sigma, sigma_b, dtype)
+    settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
     from dagnngp.numerics.xp import array_namespace, is_numpy_array, to_numpy
 
     xp = np
@@ -210,7 +218,7 @@ def monte_carlo(
     arr, K0, mu0 = check_inputs(to_numpy(X) if xp is not np else X, width)
     if xp is not np:
         arr = xp.asarray(arr)
-    check_variance(spec.activation, spec.c_sigma, spec.activation_params, stacklevel=2)
+    check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
 
     n_nodes = m.n_nodes
     pairs = [(t, u) for t in range(n_nodes) for u in range(t)]
@@ -225,7 +233,7 @@ def monte_carlo(
     with tqdm(total=draws, desc=f"mc {m!s} m={width}", unit="draw",
               disable=not show_progress(progress), file=sys.stderr) as bar:
         for child in children:
-            feats = sample_features(m, arr, width, np.random.default_rng(child), sampler, spec, xp)
+            feats = sample_features(m, arr, width, np.random.default_rng(child), sampler, settings, xp)
             grams.append([F.T @ F for F in feats])
             node_means.append([xp.sum(F, axis=0) * inv_root_m for F in feats])
             crosses.append([feats[t].T @ feats[u] for t, u in pairs])
@@ -245,7 +253,7 @@ def monte_carlo(
     if xp is not np:
         K0, mu0 = xp.asarray(K0), xp.asarray(mu0)
     return MonteCarloResult(
-        motif=m, width=width, draws=draws, seed=seed, sampler=sampler, c_sigma=spec.c_sigma,
+        motif=m, width=width, draws=draws, seed=seed, sampler=sampler, c_sigma=settings.c_sigma,
         K0=K0, mu0=mu0, mean=g_mean[out, ...], stderr=g_se[out, ...],
         samples=xp.stack([g[out] for g in grams]),
         nodes={t: g_mean[t, ...] for t in range(n_nodes)},
@@ -254,6 +262,6 @@ def monte_carlo(
         cross_stderr={pq: c_se[p, ...] for p, pq in enumerate(pairs)},
         means={t: mu_mean[t, ...] for t in range(n_nodes)},
         means_stderr={t: mu_se[t, ...] for t in range(n_nodes)},
-        activation=spec.activation, activation_params=dict(spec.activation_params),
-        sigma_b=spec.sigma_b, dtype=spec.dtype.name,
+        activation=settings.activation, activation_params=dict(settings.activation_params),
+        sigma_b=settings.sigma_b, dtype=settings.dtype.name,
     )

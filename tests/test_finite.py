@@ -332,3 +332,19 @@ def test_sweep_takes_c_sigma_and_sigma_b():
     K = nngp(Motif.parse(best["motif"]), *pair_gram(0.3), c_sigma=1.5, sigma_b=0.4, backend="numpy").output
     assert best["gap_2x2"] == pytest.approx(K[0, 0] - abs(K[0, 1]), rel=1e-12)
     assert math.isclose(s["c_sigma"], 1.5) and math.isclose(s["sigma_b"], 0.4)
+
+
+def test_a_kernel_spec_configures_the_networks_like_keywords():
+    from dagnngp.theory.spec import KernelSpec
+
+    spec = KernelSpec(model="paper", activation="leaky", activation_params={"slope": 0.5}, c_sigma=1.6,
+                      sigma_b=0.2)
+    a = monte_carlo("2_21_112", X3, 32, 3, seed=5, spec=spec)
+    b = monte_carlo("2_21_112", X3, 32, 3, seed=5, activation="leaky", activation_params={"slope": 0.5},
+                    c_sigma=1.6, sigma_b=0.2)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert (a.activation, a.activation_params, a.c_sigma, a.sigma_b) == ("leaky", {"slope": 0.5}, 1.6, 0.2)
+    net = FiniteNetwork.initialise("2_21", 8, np.random.default_rng(0), spec=spec)
+    assert (net.activation, net.sigma_b, sorted(net.biases)) == ("leaky", 0.2, [(0, 1), (0, 2)])
+    with pytest.raises(ValueError, match="conflicts with spec.c_sigma"):
+        monte_carlo("2_21_112", X3, 32, 3, spec=spec, c_sigma=2.0)
