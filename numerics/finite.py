@@ -305,6 +305,10 @@ class _Backward:
         self.grads = grads
         self.pre = pre
         self.deltas: dict[tuple[int, int], np.ndarray] = {}
+        self.derivative = getattr(spec.maps, "finite_grad", None)
+        if self.derivative is None:
+            raise ValueError(f"activation {spec.describe()} has no derivative registered "
+                             "(finite_grad); forward passes work, gradients and the NTK do not")
 
 
 def _zero_forward(p: _Pass, s: int, t: int) -> None:
@@ -332,7 +336,7 @@ def _linear_forward(p: _Pass, s: int, t: int) -> Any:
 
 def _linear_backward(b: _Backward, s: int, t: int) -> None:
     # delta = dOut/d(pre-activation) / scale; the pre-activation's gradient flows to X_s through W^T
-    delta = b.grads[t] * b.spec.maps.finite_grad(b.pre[(s, t)])
+    delta = b.grads[t] * b.derivative(b.pre[(s, t)])
     b.deltas[(s, t)] = delta
     b.grads[s] += b.scale * (b.net.weights[(s, t)].T @ delta)
 
@@ -544,9 +548,6 @@ class FiniteNetwork:
                   out_grad: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
         """``delta_e = (dOut/dX_t) * s'(Z_e)`` per linear edge, given ``dOut/dX_H`` (m x N)."""
         spec = self.spec
-        if spec.maps.finite_grad is None:
-            raise ValueError(f"activation {spec.describe()} has no derivative registered "
-                             "(finite_grad); forward passes work, gradients and the NTK do not")
         grads = [np.zeros_like(feats[0]) for _ in feats]
         grads[-1] = out_grad
         b = _Backward(self, spec, grads, pre)

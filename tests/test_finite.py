@@ -348,3 +348,16 @@ def test_a_kernel_spec_configures_the_networks_like_keywords():
     assert (net.activation, net.sigma_b, sorted(net.biases)) == ("leaky", 0.2, [(0, 1), (0, 2)])
     with pytest.raises(ValueError, match="conflicts with spec.c_sigma"):
         monte_carlo("2_21_112", X3, 32, 3, spec=spec, c_sigma=2.0)
+
+
+def test_an_activation_without_a_derivative_runs_forward_but_refuses_gradients(monkeypatch):
+    import dataclasses
+    import types
+
+    net = FiniteNetwork.initialise("2_21", 8, np.random.default_rng(0))
+    spec = net.spec
+    bare = types.SimpleNamespace(finite=spec.maps.finite)  # an activation that knows only its map
+    monkeypatch.setattr(FiniteNetwork, "spec", property(lambda self: dataclasses.replace(spec, maps=bare)))
+    assert net.outputs(X3).shape == (3,)
+    with pytest.raises(ValueError, match="no derivative registered"):
+        net.ntk(X3)
