@@ -155,6 +155,8 @@ def check_sigma_b(sigma_b: object) -> float:
         raise ValueError(f"sigma_b must be a number >= 0, not {sigma_b!r}") from None
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"sigma_b must be a finite number >= 0 (a standard deviation), got {sigma_b!r}")
+    if not math.isfinite(value * value):
+        raise ValueError(f"sigma_b={sigma_b!r} is too large: its square (the bias variance) overflows")
     return value
 
 

@@ -230,15 +230,6 @@ def monte_carlo(
 
     from tqdm import tqdm
 
-    with tqdm(total=draws, desc=f"mc {m!s} m={width}", unit="draw",
-              disable=not show_progress(progress), file=sys.stderr) as bar:
-        for child in children:
-            feats = sample_features(m, arr, width, np.random.default_rng(child), sampler, settings, xp)
-            grams.append([F.T @ F for F in feats])
-            node_means.append([xp.sum(F, axis=0) * inv_root_m for F in feats])
-            crosses.append([feats[t].T @ feats[u] for t, u in pairs])
-            bar.update(1)
-
     root_draws = math.sqrt(draws)
 
     def summary(per_draw: list[list[Any]]) -> tuple[Any, Any]:
@@ -246,7 +237,23 @@ def monte_carlo(
         spread = a.std(axis=0, ddof=1) if xp is np else xp.std(a, axis=0, correction=1)
         return xp.mean(a, axis=0), spread / root_draws
 
-    g_mean, g_se = summary(grams)
+    # an overflow is reported once, below, as an error (not as NumPy warnings and an inf result)
+    with np.errstate(over="ignore", invalid="ignore"), tqdm(
+        total=draws, desc=f"mc {m!s} m={width}", unit="draw",
+        disable=not show_progress(progress), file=sys.stderr,
+    ) as bar:
+        for child in children:
+            feats = sample_features(m, arr, width, np.random.default_rng(child), sampler, settings, xp)
+            grams.append([F.T @ F for F in feats])
+            node_means.append([xp.sum(F, axis=0) * inv_root_m for F in feats])
+            crosses.append([feats[t].T @ feats[u] for t, u in pairs])
+            bar.update(1)
+        g_mean, g_se = summary(grams)
+    if not bool(xp.all(xp.isfinite(g_se))):
+        raise ValueError(
+            f"the width-{width} networks overflowed ({settings.dtype.name}): a Gram or its spread is "
+            "not finite; lower c_sigma, sigma_b or the scale of the inputs (or use float64)"
+        )
     c_mean, c_se = summary(crosses)
     mu_mean, mu_se = summary(node_means)
     out = n_nodes - 1

@@ -361,3 +361,10 @@ def test_an_activation_without_a_derivative_runs_forward_but_refuses_gradients(m
     assert net.outputs(X3).shape == (3,)
     with pytest.raises(ValueError, match="no derivative registered"):
         net.ntk(X3)
+
+
+def test_overflowing_networks_raise_instead_of_returning_inf():
+    with pytest.raises(ValueError, match="sigma_b=1e\\+200 is too large"):
+        monte_carlo("2", X3, 16, 2, sigma_b=1e200)
+    with pytest.raises(ValueError, match="overflowed \\(float32\\)"):
+        monte_carlo("2_02_002", 1e12 * X3, 16, 2, activation="arccos2", c_sigma=2 / 3, dtype="float32")
