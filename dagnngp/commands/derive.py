@@ -88,8 +88,10 @@ def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c
 
 
 def run(args: argparse.Namespace) -> int:
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
     from dagnngp.theory import derive
 
+    args.motif = motif_or_nb201(args.motif)
     params = _params(args.param)
     if args.series < 0:
         raise ValueError(f"--series {args.series}: give an order >= 0")

@@ -50,7 +50,9 @@ def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 
 
 
 def run(args: argparse.Namespace) -> int:
-    s = kernel_summary(args.motif, args.C, args.model, args.c_sigma)
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
+
+    s = kernel_summary(motif_or_nb201(args.motif), args.C, args.model, args.c_sigma)
     if args.json:
         print(json.dumps(s, indent=2))
         return 0

@@ -36,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     e1 = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
     e2 = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
     X = np.stack([e1, C * e1 + np.sqrt(max(1 - C * C, 0.0)) * e2])
-    res = monte_carlo(args.motif, X, args.width, args.draws, seed=args.seed, sampler=args.sampler)
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
+
+    motif = motif_or_nb201(args.motif)
+    res = monte_carlo(motif, X, args.width, args.draws, seed=args.seed, sampler=args.sampler)
     rows = []
     comparisons = {}
     for model in ("exact", "paper"):
