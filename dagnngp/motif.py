@@ -100,14 +100,15 @@ ECHO_LIMIT = 40
 
 
 def _echo(text: str, limit: int = ECHO_LIMIT) -> str:
-    """``repr(text)``, shortened to about ``limit`` characters with its length when it is longer.
+    """``repr(text)``, cut to about ``limit`` characters (and its length given) when it is longer.
 
     >>> _echo("2_21"), _echo("2" * 100, limit=10)
     ("'2_21'", "'2222222222...' (100 characters)")
     """
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit]!r}"[:-1] + f"...' ({len(text)} characters)"
+    shown = repr(text[: limit + 1])
+    if len(text) <= limit and len(shown) <= limit + 2:
+        return shown
+    return shown[: limit + 1] + f"...' ({len(text)} characters)"
 
 
 def _clip(obj: object, limit: int = ECHO_LIMIT) -> str:
