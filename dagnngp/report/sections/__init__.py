@@ -1,16 +1,12 @@
 """The report's sections, one module each, run in the order of :data:`SECTIONS`.
 
-========================  ==============================================================
-module                    section
-========================  ==============================================================
-``dual_map``              the ReLU dual map and why depth pulls correlations to 1
-``example_dags``          DAG#1-3 (and the user's motifs): derivations and 2x2 gaps
-``kernels``               exact vs paper model kernel entries
-``monte_carlo``           finite-width networks against the limit
-``checks``                the proofs_check suite's verdicts
-``rule12_audit``          where rule (12) fails among all 4-node motifs
-``nas``                   effective depth/width and the NAS-Bench-201 filter
-========================  ==============================================================
+* ``dual_map``     -- the ReLU dual map and why depth pulls correlations to 1;
+* ``example_dags`` -- DAG#1-3 (and the user's motifs): derivations and 2x2 gaps;
+* ``kernels``      -- exact vs paper model kernel entries;
+* ``monte_carlo``  -- finite-width networks against the limit;
+* ``checks``       -- the proofs_check suite's verdicts;
+* ``rule12_audit`` -- where rule (12) fails among all 4-node motifs;
+* ``nas``          -- effective depth/width and the NAS-Bench-201 filter.
 
 Each module has ``KEY``, ``TITLE`` and ``run(settings) -> dict`` (the dict's shape is described
 in :mod:`dagnngp.report.sections.common`); the numbers come from :mod:`dagnngp.report.analysis`
