@@ -37,6 +37,8 @@ class ActivationMaps:
     name: str
     dual: Callable[[np.ndarray], np.ndarray]
     mean: Callable[[np.ndarray], np.ndarray]
+    #: the activation itself, elementwise (what a finite network applies; no c_sigma)
+    finite: Callable[[np.ndarray], np.ndarray] = lambda x: x * (x > 0)
 
 
 #: name -> factory(c_sigma, **params) -> ActivationMaps
@@ -53,6 +55,7 @@ def _relu(c_sigma: float) -> ActivationMaps:
         "relu",
         lambda K: relu_dual(K, c_sigma),
         lambda d: relu_mean(d, c_sigma),
+        lambda x: x * (x > 0),
     )
 
 

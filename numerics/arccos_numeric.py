@@ -57,7 +57,7 @@ def arc_cosine_maps(order: int, c_sigma: float = 2.0, name: str | None = None) -
     """Maps of the order-``order`` arc-cosine activation ``x^n 1(x > 0)`` (n = 0, 1, 2)."""
     if order == 1:
         return ActivationMaps(name or "relu", lambda K: relu_dual(K, c_sigma),
-                              lambda d: relu_mean(d, c_sigma))
+                              lambda d: relu_mean(d, c_sigma), lambda x: x * (x > 0))
     if order == 0:
         def second(d):
             return np.where(d > 0, 0.5, 0.0)
@@ -65,7 +65,8 @@ def arc_cosine_maps(order: int, c_sigma: float = 2.0, name: str | None = None) -
         def mean(d):
             return math.sqrt(c_sigma) * np.where(np.asarray(d) > 0, 0.5, 0.0)
 
-        return ActivationMaps(name or "step", lambda K: _dual(K, c_sigma, second, h0_xp), mean)
+        return ActivationMaps(name or "step", lambda K: _dual(K, c_sigma, second, h0_xp), mean,
+                              lambda x: (x > 0) * 1.0)
     if order == 2:
         def second2(d):
             return 1.5 * d * d
@@ -73,7 +74,8 @@ def arc_cosine_maps(order: int, c_sigma: float = 2.0, name: str | None = None) -
         def mean2(d):
             return math.sqrt(c_sigma) * 0.5 * np.maximum(d, 0.0)
 
-        return ActivationMaps(name or "arccos2", lambda K: _dual(K, c_sigma, second2, h2_xp), mean2)
+        return ActivationMaps(name or "arccos2", lambda K: _dual(K, c_sigma, second2, h2_xp), mean2,
+                              lambda x: (x * (x > 0)) ** 2)
     raise ValueError(f"arc-cosine order {order!r} is not supported; use 0, 1 or 2")
 
 
@@ -97,7 +99,8 @@ def leaky_maps(a: float, b: float, c_sigma: float = 2.0, name: str = "abrelu") -
     def mean(d):
         return math.sqrt(c_sigma) * (a - b) * np.sqrt(np.maximum(d, 0.0) / (2 * math.pi))
 
-    return ActivationMaps(name, lambda K: _dual(K, c_sigma, second, h), mean)
+    return ActivationMaps(name, lambda K: _dual(K, c_sigma, second, h), mean,
+                          lambda x: a * x * (x > 0) + b * x * (x < 0))
 
 
 register_activation("step", lambda c_sigma: arc_cosine_maps(0, c_sigma, "step"))

@@ -12,9 +12,9 @@ import numpy as np
 
 __all__ = ["check_c_sigma", "check_gram", "check_means", "check_model", "PSD_CHECK_MAX_N"]
 
-#: Full eigenvalue PSD checks (O(N^3)) are done up to this many inputs; above
-#: it only the O(N^2) necessary conditions (finite, symmetric, |K_ij| <= sqrt(K_ii K_jj)).
-PSD_CHECK_MAX_N = 2048
+#: Former automatic limit of the eigenvalue test; kept for callers that read it.  The
+#: test (O(N^3)) now runs only on request (``check_psd=True``) at any N.
+PSD_CHECK_MAX_N = 0
 
 MODELS = ("exact", "paper")
 
@@ -56,7 +56,15 @@ def _float_array(x: object, name: str) -> np.ndarray:
 def check_gram(K: object, name: str = "K0", check_psd: bool | None = None) -> np.ndarray:
     """Validate a Gram matrix and return it as a symmetric float array.
 
-    ``check_psd=None`` runs the eigenvalue test when ``N <= PSD_CHECK_MAX_N``.
+    By default the checks cost O(N^2): finite entries, symmetry, a non-negative
+    diagonal and ``|K_ij| <= sqrt(K_ii K_jj)`` within rounding (every 2x2
+    principal minor is PSD).  ``check_psd=True`` adds the O(N^3) eigenvalue test,
+    which also rejects matrices whose larger minors are indefinite.
+
+    >>> check_gram([[1.0, 2.0], [2.0, 1.0]])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: K0 is not positive semi-definite: |K0[0,1]| = 2 exceeds sqrt(K0[0,0] K0[1,1]) = 1; ...
     """
     arr = _float_array(K, name)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
@@ -94,8 +102,6 @@ def check_gram(K: object, name: str = "K0", check_psd: bool | None = None) -> np
             f"sqrt({name}[{i},{i}] {name}[{j},{j}]) = {root[i] * root[j]:.6g}; a Gram matrix X @ X.T "
             "of real inputs is, use dagnngp.numerics.inputs_to_gram(X)"
         )
-    if check_psd is None:
-        check_psd = n <= PSD_CHECK_MAX_N
     if check_psd and n > 2:
         least = float(np.linalg.eigvalsh(arr.astype(np.float64))[0])
         if least < -n * tol:

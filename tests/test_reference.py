@@ -219,7 +219,8 @@ def test_inputs_to_gram_places_inputs_in_a_wider_node():
         ({"K0": [[1.0, 0.0, 0.0]]}, "square"),
         ({"K0": np.zeros((0, 0))}, "empty"),
         ({"K0": [[-1.0]]}, "negative diagonal"),
-        ({"K0": [[2.0, 1.9, -1.9], [1.9, 2.0, 1.9], [-1.9, 1.9, 2.0]]}, "least eigenvalue"),
+        ({"K0": [[2.0, 1.9, -1.9], [1.9, 2.0, 1.9], [-1.9, 1.9, 2.0]], "check_psd": True},
+         "least eigenvalue"),
         ({"K0": [["a", "b"], ["c", "d"]]}, "real numbers"),
         ({"mu0": [0.0, 0.0, 0.0]}, "shape (2,)"),
         ({"mu0": [2.0, 0.0]}, "impossible"),
@@ -250,3 +251,12 @@ def test_bad_motif_and_inputs():
         inputs_to_gram(np.eye(3), width=2)
     with pytest.raises(ValueError, match="correlation"):
         pair_gram(1.5)
+
+
+def test_default_validation_is_quadratic_and_the_eigenvalue_test_is_on_request():
+    # every 2x2 minor of this matrix is PSD, the whole is not: only check_psd=True sees it
+    K = [[2.0, 1.9, -1.9], [1.9, 2.0, 1.9], [-1.9, 1.9, 2.0]]
+    assert np.linalg.eigvalsh(np.array(K))[0] < 0
+    nngp("2", K, backend="numpy")
+    with pytest.raises(ValueError, match="least eigenvalue"):
+        nngp("2", K, backend="numpy", check_psd=True)
