@@ -13,6 +13,7 @@ from dagnngp.numerics import dual, inputs_to_gram, nngp
 from dagnngp.numerics.activations import ACTIVATIONS, get_activation
 from dagnngp.numerics.xp import array_namespace, relu_h_xp, to_numpy
 from dagnngp.proofs_check.strategies import motifs
+from dagnngp.theory.activations import lookup
 
 xps = pytest.importorskip("array_api_strict")
 
@@ -75,7 +76,7 @@ def test_every_primitive_is_one_function_for_numpy_and_strict_arrays(name):
     np.testing.assert_array_equal(to_numpy(got), ref)
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("name", sorted(n for n in ACTIVATIONS if lookup(n).closed_form))
 def test_registered_activation_maps_run_on_strict_arrays(name):
     X = np.random.default_rng(3).standard_normal((5, 7))
     X[4] = 0.0  # a zero-variance input
