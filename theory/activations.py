@@ -27,7 +27,7 @@ map sets ``closed_form = False``; the numeric layer then integrates it.
 This module imports no numeric library and no SymPy.
 
 >>> sorted(ACTIVATIONS)
-['abrelu', 'arccos0', 'arccos1', 'arccos2', 'leaky', 'relu', 'step']
+['abrelu', 'arccos0', 'arccos1', 'arccos2', 'gelu', 'leaky', 'relu', 'step']
 >>> act = lookup("leaky", slope=0.5)
 >>> act.second_moment(FLOAT, 2.0), act.c_sigma(FLOAT)
 (1.25, 1.6)
@@ -46,6 +46,7 @@ __all__ = [
     "Activation",
     "ArcCosine",
     "FLOAT",
+    "GELU",
     "Leaky",
     "Registration",
     "lookup",
@@ -258,6 +259,31 @@ register("arccos1", lambda name: ArcCosine(name, 1), doc="max(x, 0) (alias of re
 register("arccos2", lambda name: ArcCosine(name, 2), doc="max(x, 0)^2")
 register("leaky", _leaky, {"slope": Fraction(1, 100)}, doc="x for x > 0, slope x below")
 register("abrelu", _abrelu, {"a": 1, "b": 0}, doc="a x for x > 0, b x below")
+
+
+@dataclass(frozen=True)
+class GELU(Activation):
+    """``x Phi(x) = x erfc(-x / sqrt 2) / 2``: states only its finite map (and ``c_sigma``).
+
+    Its dual map, mean and second moment come from the numeric quadrature tier
+    (:func:`dagnngp.numerics.activations.quadrature_maps`); ``xp.erfc`` is supplied
+    by the numeric layer.  By Stein's lemma ``E[u^2 Phi(u)^2] = 1/3 + 1/(2 sqrt(3) pi)``
+    for ``u ~ N(0, 1)``, hence the ``c_sigma`` below.
+
+    >>> round(lookup("gelu").c_sigma(FLOAT), 12)
+    2.351758907903
+    """
+
+    closed_form: ClassVar[bool] = False
+
+    def finite(self, xp: Any, x: Any) -> Any:
+        return 0.5 * x * xp.erfc(x * -math.sqrt(0.5))
+
+    def c_sigma(self, alg: Any = FLOAT) -> Any:
+        return alg.one / (alg.one / 3 + alg.one / (2 * alg.sqrt(3) * alg.pi))
+
+
+register("gelu", lambda name: GELU(name), doc="x Phi(x) (dual map by Gauss-Hermite quadrature)")
 
 
 def _float_number(value: object, name: str) -> float:
