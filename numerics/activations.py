@@ -222,10 +222,9 @@ def quadrature_maps(act: Activation, c_sigma: float, order: int | None = None) -
     of ``s``.  NumPy arrays only.
 
     >>> from dagnngp.theory.activations import lookup
-    >>> maps = quadrature_maps(lookup("relu"), 2.0, order=200)   # the closed form is 1/pi off the diagonal
-    >>> out = maps.dual(np.array([[1.0, 0.0], [0.0, 1.0]]))
-    >>> round(float(out[0, 1]) * np.pi, 6), round(float(out[0, 0]), 12)
-    (1.0, 1.0)
+    >>> identity = quadrature_maps(lookup("abrelu", a=1, b=1), 2.0)   # s(x) = x: the dual map is c K
+    >>> identity.dual(np.array([[1.0, 0.5], [0.5, 2.0]])).round(12).tolist()
+    [[2.0, 1.0], [1.0, 4.0]]
     """
     if order is not None:
         _gauss_hermite(order)  # validates it
