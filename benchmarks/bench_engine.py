@@ -277,16 +277,25 @@ def inputs(n: int, d: int = 64, seed: int = 0) -> np.ndarray:
     return X
 
 
-def alternate(contenders: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Best wall time of each contender; one call of each per round, the order rotated per round."""
+def alternate(contenders: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Wall times of each contender, one call of each per round, the order rotated per round."""
     names = list(contenders)
-    best = dict.fromkeys(names, float("inf"))
+    times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
             t = time.perf_counter()
             contenders[name]()
-            best[name] = min(best[name], time.perf_counter() - t)
-    return best
+            times[name].append(time.perf_counter() - t)
+    return times
+
+
+def best_of(times: dict[str, list[float]]) -> dict[str, float]:
+    return {name: min(ts) for name, ts in times.items()}
+
+
+def paired(times: dict[str, list[float]], num: str, den: str) -> float:
+    """Median over rounds of ``num / den`` measured in the same round (robust to load that comes and goes)."""
+    return float(np.median(np.array(times[num]) / np.array(times[den])))
 
 
 def verdict(ok: bool) -> str:
@@ -360,7 +369,7 @@ def run_nt(X: np.ndarray, K0: np.ndarray, repeats: int, t_gram: float) -> None:
                         t = time.perf_counter()
                         nngp(CHAIN, K0)
                         times["nngp"].append(time.perf_counter() - t)
-            best = {k: min(v) for k, v in times.items()}
+            best = best_of(times)
         finally:
             worker.close()
     print(f"    neural-tangents {info['nt_version']}, jax {info['jax_version']} on {info['device']}, "
@@ -374,7 +383,8 @@ def run_nt(X: np.ndarray, K0: np.ndarray, repeats: int, t_gram: float) -> None:
     speed = best["nt"] / best["nngp"]
     fair = best["nt"] / (best["nngp"] + t_gram)
     print(f"    speed-up over neural-tangents: {speed:.1f}x (floor >= {FLOOR_C:g}x: "
-          f"{verdict(speed >= FLOOR_C)}); counting X X^T on our side too: {fair:.1f}x")
+          f"{verdict(speed >= FLOOR_C)}); median of per-round ratios {paired(times, 'nt', 'nngp'):.1f}x; "
+          f"counting X X^T on our side too: {fair:.1f}x")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -411,7 +421,7 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
             "_mirror (upper -> lower triangle)": lambda: fused._mirror(out),
         }
         rows(out)
-        best = alternate(stages, repeats)
+        best = best_of(alternate(stages, repeats))
     except (ImportError, AttributeError, TypeError, ValueError) as exc:  # the engine's internals moved
         print(f"    breakdown unavailable for this engine version ({type(exc).__name__}: {exc})")
         return
@@ -426,8 +436,9 @@ def psd_cliff(repeats: int) -> None:
 
     X = inputs(PSD_CHECK_MAX_N, seed=2)
     K0 = X @ X.T
-    best = alternate({"default": lambda: nngp(MOTIFS["DAG#3"], K0),
-                      "check_psd=False": lambda: nngp(MOTIFS["DAG#3"], K0, check_psd=False)}, repeats)
+    code = MOTIFS["DAG#3"]
+    best = best_of(alternate({"default": lambda: nngp(code, K0),
+                              "check_psd=False": lambda: nngp(code, K0, check_psd=False)}, repeats))
     print(f"    at N = {PSD_CHECK_MAX_N} (the largest N with the default eigenvalue check), DAG#3: "
           f"default {best['default']:.3f} s, check_psd=False {best['check_psd=False']:.3f} s "
           f"({best['default'] / best['check_psd=False']:.0f}x)")
@@ -495,24 +506,28 @@ def main() -> None:
         diff = max_rel_diff(ours, ref)
         assert diff <= 1e-12, f"{label}: nngp and the NumPy recursion differ by {diff:.2e}"
         del ours, ref
-        best = alternate({"nngp": lambda code=code: nngp(code, K0),
-                          "numpy": lambda code=code: efficient_exact(code, K0),
-                          "arccos": lambda: np.arccos(C, out=theta),
-                          "copy": lambda: np.copyto(theta, K0)}, args.repeats)
-        rows.append((label, code, best, diff))
+        times = alternate({"nngp": lambda code=code: nngp(code, K0),
+                           "numpy": lambda code=code: efficient_exact(code, K0),
+                           "arccos": lambda: np.arccos(C, out=theta),
+                           "copy": lambda: np.copyto(theta, K0)}, args.repeats)
+        rows.append((label, code, times, diff))
 
     print("times in seconds; copy = np.copyto of one N x N array (read K0 + write an output: the memory "
           "traffic any\nimplementation needs), for scale")
     print(f"{'motif':<40} {'nngp()':>8} {'(a) NumPy':>10} {'(b) arccos':>10} {'copy':>7} "
           f"{'(a)/nngp':>9} {'nngp/(b)':>9} {'copy/(b)':>9} {'max rel diff':>13}")
-    for label, code, best, diff in rows:
+    for label, code, times, diff in rows:
+        best = best_of(times)
         a, b = best["numpy"] / best["nngp"], best["nngp"] / best["arccos"]
         print(f"{label + ' ' + code:<40} {best['nngp']:8.3f} {best['numpy']:10.3f} {best['arccos']:10.3f} "
               f"{best['copy']:7.3f} {a:8.1f}x {b:8.2f}x {best['copy'] / best['arccos']:8.2f}x {diff:13.1e}")
-    for label, _, best, _ in rows:
+    for label, _, times, _ in rows:
+        best = best_of(times)
         a, b = best["numpy"] / best["nngp"], best["nngp"] / best["arccos"]
         print(f"{label}: speed-up over (a) {a:.1f}x (floor >= {FLOOR_A:g}x: {verdict(a >= FLOOR_A)}); "
-              f"time relative to (b) {b:.2f}x (floor <= {FLOOR_B:g}x: {verdict(b <= FLOOR_B)})")
+              f"time relative to (b) {b:.2f}x (floor <= {FLOOR_B:g}x: {verdict(b <= FLOOR_B)}); "
+              f"median of per-round ratios {paired(times, 'numpy', 'nngp'):.1f}x and "
+              f"{paired(times, 'nngp', 'arccos'):.2f}x")
 
     if not args.no_nt:
         run_nt(X, K0, args.repeats, t_gram)
