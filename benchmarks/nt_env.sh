@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make the pinned neural-tangents environment that benchmarks/bench_engine.py compares against.
 #
-#   bash benchmarks/nt_env.sh [VENV_DIR]        (default: .cache/nt-venv in the repository root)
+#   bash benchmarks/nt_env.sh [VENV_DIR]        (default: .nt-venv in the repository root)
 #
 # neural-tangents is never a dependency of dagnngp: it lives only in this separate virtual
 # environment, which bench_engine.py runs as a subprocess (benchmarks/nt_worker.py).
@@ -11,7 +11,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${1:-$root/.cache/nt-venv}"
+venv="${1:-$root/.nt-venv}"
 python="${PYTHON:-python3}"
 
 "$python" -m venv "$venv"

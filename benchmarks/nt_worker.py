@@ -1,6 +1,6 @@
 """neural-tangents side of ``bench_engine.py`` (run by the pinned venv of ``nt_env.sh``, not by dagnngp).
 
-Usage (bench_engine.py starts it):  .cache/nt-venv/bin/python benchmarks/nt_worker.py DIR N_NODES
+Usage (bench_engine.py starts it):  .nt-venv/bin/python benchmarks/nt_worker.py DIR N_NODES
 
 ``DIR`` holds ``X.npy`` (N x d, the benchmark inputs) and ``X_small.npy``.  The
 chain ``2_02_..._002`` with ``N_NODES`` nodes (node t = sqrt(2/m) relu(W_t X_{t-1}),
