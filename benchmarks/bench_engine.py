@@ -353,10 +353,10 @@ def run_nt(X: np.ndarray, K0: np.ndarray, repeats: int, t_gram: float, venv: Pat
         worker = NTWorker(python, X, X_small, tmp)
         try:
             info = worker.info
-            small_ref = nngp(CHAIN, X_small @ X_small.T).output
+            small_ref = nngp(CHAIN, X_small @ X_small.T, model="exact").output
             small_diff = max_rel_diff(np.load(tmp / "nt_small.npy"), small_ref)
             assert small_diff <= 1e-10, f"neural-tangents and nngp differ by {small_diff:.2e} on 16 inputs"
-            ours = nngp(CHAIN, K0).output
+            ours = nngp(CHAIN, K0, model="exact").output
             big_diff = max_rel_diff(np.load(tmp / "nt_full.npy"), ours)
             del ours
             (tmp / "nt_full.npy").unlink()
@@ -368,7 +368,7 @@ def run_nt(X: np.ndarray, K0: np.ndarray, repeats: int, t_gram: float, venv: Pat
                         times["nt"].append(worker.time_once())
                     else:
                         t = time.perf_counter()
-                        nngp(CHAIN, K0)
+                        nngp(CHAIN, K0, model="exact")
                         times["nngp"].append(time.perf_counter() - t)
             best = best_of(times)
         finally:
@@ -410,9 +410,8 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
             fused._rows(ops, need, paper, half_c, sb2, K0, 0, True, dg, root, mu, am, A, M, dest)
 
         stages = {
-            "nngp() end to end": lambda: nngp(m, K0),
-            "nngp(check_psd=False) (= default, N>2048)": lambda: nngp(m, K0, check_psd=False),
-            "check_gram_fused (default validation)": lambda: fused.check_gram_fused(K0),
+            "nngp() end to end": lambda: nngp(m, K0, model="exact"),
+                        "check_gram_fused (default validation)": lambda: fused.check_gram_fused(K0),
             "check_gram (NumPy validation, O(N^2))": lambda: check_gram(K0, check_psd=False),
             "_prepare (diagonal pre-pass)": lambda: fused._prepare(m, "exact", np.diagonal(K0), mu0,
                                                                    2.0, 0.0),
@@ -420,6 +419,7 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
             "_rows kernel, fresh output": lambda: rows(np.empty_like(K0)),
             "_rows kernel, output already touched": lambda: rows(warm),
             "_mirror (upper -> lower triangle)": lambda: fused._mirror(out),
+            "output finite? (np.all(np.isfinite(out)))": lambda: np.all(np.isfinite(out)),
         }
         rows(out)
         best = best_of(alternate(stages, repeats))
@@ -431,18 +431,17 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
         print(f"    {name:<44} {t:8.3f} s  {100 * t / total:5.0f}% of nngp()")
 
 
-def psd_cliff(repeats: int) -> None:
-    """The eigenvalue check that the default runs up to N = 2048."""
-    from dagnngp.numerics.validate import PSD_CHECK_MAX_N
-
-    X = inputs(PSD_CHECK_MAX_N, seed=2)
+def psd_cliff(repeats: int, n: int = 2048) -> None:
+    """What the opt-in O(N^3) eigenvalue test (``check_psd=True``) adds."""
+    X = inputs(n, seed=2)
     K0 = X @ X.T
     code = MOTIFS["DAG#3"]
-    best = best_of(alternate({"default": lambda: nngp(code, K0),
-                              "check_psd=False": lambda: nngp(code, K0, check_psd=False)}, repeats))
-    print(f"    at N = {PSD_CHECK_MAX_N} (the largest N with the default eigenvalue check), DAG#3: "
-          f"default {best['default']:.3f} s, check_psd=False {best['check_psd=False']:.3f} s "
-          f"({best['default'] / best['check_psd=False']:.0f}x)")
+    best = best_of(alternate({"default": lambda: nngp(code, K0, model="exact"),
+                              "check_psd=True": lambda: nngp(code, K0, model="exact", check_psd=True)},
+                             repeats))
+    slow = best["check_psd=True"]
+    print(f"    at N = {n}, DAG#3: default validation {best['default']:.3f} s, with the eigenvalue test "
+          f"(check_psd=True) {slow:.3f} s ({slow / best['default']:.0f}x)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -458,7 +457,7 @@ def self_check(trials: int = 60) -> None:
         if k % 2:
             X -= X.mean(axis=1, keepdims=True)
         K0, mu0 = X @ X.T, X.sum(axis=1) / np.sqrt(5)
-        ref = nngp(code, K0, mu0, backend="numpy")
+        ref = nngp(code, K0, mu0, model="exact", backend="numpy")
         got, got_mu = efficient_exact(code, K0, mu0)
         worst = max(worst, max_rel_diff(got, ref.output))
         assert np.allclose(got_mu, ref.output_mean, rtol=1e-12, atol=1e-12), code
@@ -495,7 +494,7 @@ def main() -> None:
           f"K0 = X X^T ({t_gram:.3f} s, not timed below)")
 
     t = time.perf_counter()
-    nngp(MOTIFS["DAG#3"], K0)
+    nngp(MOTIFS["DAG#3"], K0, model="exact")
     print(f"first nngp() call in this process (Numba compile or cache load + run): "
           f"{time.perf_counter() - t:.2f} s (excluded)\n")
 
@@ -504,12 +503,12 @@ def main() -> None:
     theta.fill(0.0)  # touched: no page faults inside the timed arccos
     rows = []
     for label, code in MOTIFS.items():
-        ours = nngp(code, K0).output
+        ours = nngp(code, K0, model="exact").output
         ref, _ = efficient_exact(code, K0)
         diff = max_rel_diff(ours, ref)
         assert diff <= 1e-12, f"{label}: nngp and the NumPy recursion differ by {diff:.2e}"
         del ours, ref
-        times = alternate({"nngp": lambda code=code: nngp(code, K0),
+        times = alternate({"nngp": lambda code=code: nngp(code, K0, model="exact"),
                            "numpy": lambda code=code: efficient_exact(code, K0),
                            "arccos": lambda: np.arccos(C, out=theta),
                            "copy": lambda: np.copyto(theta, K0)}, args.repeats)
