@@ -13,13 +13,9 @@ from hypothesis import strategies as st
 
 from dagnngp.motif import Motif
 from dagnngp.numerics import inputs_to_gram, min_pair_gap, nngp
-from dagnngp.numerics.fused import (
-    CHUNK,
-    min_pair_gap_blocks,
-    nngp_blocks,
-    relu_gap_eps,
-    relu_h,
-)
+from dagnngp.numerics.numba_blocks import min_pair_gap_blocks, nngp_blocks
+from dagnngp.numerics.numba_dual import relu_gap_eps, relu_h
+from dagnngp.numerics.numba_program import CHUNK
 from dagnngp.proofs_check.strategies import motifs, psd_grams
 
 mp.mp.dps = 40
@@ -163,9 +159,9 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
     code = (
         "import numpy as np\n"
         "from dagnngp.numerics import nngp\n"
-        "from dagnngp.numerics import fused\n"
+        "from dagnngp.numerics import numba_program\n"
         "nngp('2_21_112', np.eye(3), backend='numba')\n"
-        "print(len(fused._rows.stats.cache_hits), len(fused._rows.stats.cache_misses))\n"
+        "print(len(numba_program._rows.stats.cache_hits), len(numba_program._rows.stats.cache_misses))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     hits, misses = (int(v) for v in out.stdout.split())
