@@ -14,6 +14,12 @@ Besides the off-diagonal map, a linear edge needs its exact diagonal value
 (:func:`relu_diag`, ``c/2 (K_ii + sigma_b^2)``) and its normalised mean
 (:func:`relu_mean_scalar`).
 
+Numba's on-disk cache checks only the file of the kernel it compiled, not the
+files of the functions that kernel calls: after editing this module, delete
+the cached ``*.nbi`` / ``*.nbc`` files of ``numerics/`` so that the kernels of
+:mod:`~dagnngp.numerics.numba_program`, :mod:`~dagnngp.numerics.numba_blocks`
+and :mod:`~dagnngp.numerics.numba_sweep` are recompiled.
+
 >>> round(relu_h(0.5), 7)
 0.6089978
 >>> relu_diag(1.0, 2.0, 0.0), round(relu_mean_scalar(1.0, 1.0, 0.0), 7)  # c = 2, K_ii = 2
