@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 #: Columns per chunk of the entry-wise pass (the scratch is ``slots x CHUNK`` floats per thread).
-CHUNK = 128
+CHUNK = 256
 
 
 # ---------------------------------------------------------------- pre-pass
