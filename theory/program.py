@@ -33,8 +33,12 @@ any other quantity is the product of the two means; otherwise it is the
 cross-Gram of its source).  The module imports no numeric library.
 
 >>> p = compile_program("2_21_112", "paper")
->>> [type(i).__name__ for i in p.instructions]
-['Dual', 'Comb', 'Dual', 'Comb', 'Dual', 'Comb']
+>>> for ins in p.instructions:  # node 1 is the dual map of node 0, which node 2 reuses
+...     print(ins)
+Dual(out=1, src=0)
+Comb(out=2, pairs=((1, 1), (1, 1)), outers=())
+Dual(out=3, src=2)
+Comb(out=4, pairs=((1, 0), (1, 1), (1, 3)), outers=())
 >>> len(compile_program("2_21_112", "exact").instructions) > 6
 True
 """
@@ -106,6 +110,8 @@ class Program:
     Gram and means; ``cross[(a, b)]`` the register of ``<X_a,i, X_b,j>`` for the
     cross-Grams the exact model formed; ``dual_of[s]`` the register of the dual
     map of node ``s`` (one per source of linear edges, however many edges leave it).
+    A sum of one term is no new register: a node fed by a single skip edge names
+    its source's register, so several entries may share one register.
     """
 
     motif: Motif
@@ -189,6 +195,17 @@ class _Builder:
         self.cross: dict[tuple[int, int], int] = {}
         self.inputs: dict[int, list[EdgeOutput]] = {}
 
+    def emit_sum(self, pairs: list, outers: list) -> int:
+        """Register of a sum; a lone unit term is the register itself (no copy)."""
+        if not outers and len(pairs) == 1 and pairs[0][0] == 1:
+            return pairs[0][1]
+        return self.emit_pair(lambda out: Comb(out, tuple(pairs), tuple(outers)))
+
+    def emit_vsum(self, terms: list) -> int:
+        if len(terms) == 1 and terms[0][0] == 1:
+            return terms[0][1]
+        return self.emit_vec(lambda out: VComb(out, tuple(terms)))
+
     def emit_pair(self, make) -> int:
         out = self.n_pair
         self.n_pair += 1
@@ -235,7 +252,7 @@ class _Builder:
             else:
                 for e in self.inputs[b]:
                     self.edge_with_node(e, a, False, pairs, outers)
-            self.cross[key] = self.emit_pair(lambda out: Comb(out, tuple(pairs), tuple(outers)))
+            self.cross[key] = self.emit_sum(pairs, outers)
         return self.cross[key]
 
     # ---- one node
@@ -252,10 +269,9 @@ class _Builder:
             for k, e in enumerate(edges):
                 for f in edges[k + 1:]:
                     self.edge_with_edge(e, f, pairs, outers)
-        self.node_gram.append(self.emit_pair(lambda out: Comb(out, tuple(pairs), tuple(outers))))
+        self.node_gram.append(self.emit_sum(pairs, outers))
         if self.exact:
-            terms = tuple((1, e.mean) for e in edges if e.mean is not None)
-            self.node_mean.append(self.emit_vec(lambda out: VComb(out, terms)))
+            self.node_mean.append(self.emit_vsum([(1, e.mean) for e in edges if e.mean is not None]))
         else:
             self.node_mean.append(None)
 
