@@ -7,7 +7,9 @@ N x N matrix: rows of the input Gram are formed block by block
 ``dagnngp.numerics.nngp_blocks`` and ``min_pair_gap_blocks`` load it on first use.
 
 >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
->>> [(a, b, blk.shape) for a, b, blk in nngp_blocks("2_02_002", X, max_bytes=520)]
+>>> fixed = 3 * encode_program("2_02_002").bytes_per_input   # the pre-pass's arrays
+>>> two_rows = 2 * (2 * 3 * 8)                                # input and output rows, float64
+>>> [(a, b, blk.shape) for a, b, blk in nngp_blocks("2_02_002", X, max_bytes=fixed + two_rows)]
 [(0, 2, (2, 3)), (2, 3, (1, 3))]
 """
 

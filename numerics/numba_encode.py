@@ -296,7 +296,7 @@ def encode_program(motif: Motif | str, model: str = "exact") -> EncodedProgram:
     """The encoded instruction list of ``motif`` under ``model`` (cached; treat the arrays as read-only).
 
     >>> enc = encode_program("2_02_002", "paper")
-    >>> enc.kind.tolist(), enc.n_slots   # Dual, Comb (a copy), three times; two scratch slots
-    ([0, 2, 0, 2, 0, 2], 2)
+    >>> enc.main[:, 0].tolist(), enc.n_slots   # a chain of three dual maps in two scratch slots
+    ([0, 0, 0], 2)
     """
     return _encode(Motif.coerce(motif), model)
