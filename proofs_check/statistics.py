@@ -25,7 +25,9 @@ import numpy as np
 
 __all__ = ["MCComparison", "SUITE_ALPHA", "compare_to_mc", "t_threshold"]
 
-#: False-alarm rate of one whole comparison (all entries of one matrix) in the checks.
+#: False-alarm rate of one statistical check of :mod:`dagnngp.proofs_check.checks`: every Monte Carlo
+#: comparison of the check together (Bonferroni over comparisons and entries); read when a check runs,
+#: so a test suite can lower it.  Also the default ``alpha`` of one :func:`compare_to_mc` call.
 SUITE_ALPHA = 1e-3
 
 
