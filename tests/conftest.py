@@ -76,6 +76,23 @@ def _mpmath_precision_is_left_alone():
     assert mpmath.mp.dps == before, f"mpmath.mp.dps changed from {before} to {mpmath.mp.dps}"
 
 
+DATA_TABLES = ("nb201_12epoch_accuracy.csv", "nb201_zero_cost_725.csv")
+
+
+@pytest.fixture(scope="session")
+def shipped_data() -> Path:
+    """The folder of the NAS benchmark tables; the test FAILS (never skips) when they are missing."""
+    from dagnngp.nas import default_data_dir
+
+    folder = default_data_dir()
+    missing = [n for n in DATA_TABLES if folder is None or not (folder / n).is_file()]
+    if missing:
+        pytest.fail(f"benchmark tables {', '.join(missing)} not found in {folder or 'any data folder'}: "
+                    "set DAGNNGP_DATA to the folder holding them, or place them in ../shared/data next "
+                    "to the repository", pytrace=False)
+    return folder
+
+
 # Hypothesis: "ci" is reproducible (derandomised, fixed example count, no deadline on a shared
 # 2-core machine); "dev" keeps Hypothesis' random exploration.  CI=<anything> selects "ci".
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50, print_blob=True,

@@ -7,11 +7,11 @@ import importlib.util
 import shutil
 import subprocess
 
-import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import h_mp
 
 from dagnngp.motif import Motif
 from dagnngp.numerics import inputs_to_gram, nngp
@@ -26,12 +26,8 @@ from dagnngp.numerics.xp import (
 from dagnngp.proofs_check.strategies import motifs
 
 xps = pytest.importorskip("array_api_strict")
-mp.mp.dps = 40
-
-
-def _h_mp(C):
-    C = mp.mpf(C)
-    return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
+pytestmark = pytest.mark.usefixtures("mp50")  # mpmath references at 50 digits, restored afterwards
+_h_mp = h_mp
 
 
 GRID = np.concatenate([np.linspace(-1, 1, 201), -1 + np.logspace(-16, -0.5, 30),

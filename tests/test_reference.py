@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import FIVE_DECIMALS, SPEC_DAG_TABLE, h_mp
 
 from dagnngp import Motif, Op
 from dagnngp.numerics import (
@@ -24,14 +25,7 @@ from dagnngp.proofs_check.strategies import general_grams, motifs, psd_grams, un
 DAG1, DAG2, DAG3 = "2_02_002", "1_01_222", "2_21_112"
 
 # spec §2.3 test vectors: C -> (dag1, dag2, dag3 true 2x2 paper model, dag3 exact model)
-SPEC_TABLE = {
-    -1.0: (0.50627, 3.00000, 3.63662, None),
-    -0.5: (0.47172, 2.67301, 3.64160, 3.71657),
-    0.0: (0.39517, 2.04507, 2.69423, 2.74252),
-    0.3: (0.32418, 1.55177, 2.02216, None),
-    0.5: (0.26187, 1.17301, 1.52319, 1.54320),
-    0.9: (0.07515, 0.27138, 0.35498, 0.35711),
-}
+SPEC_TABLE = {C: (row[0], row[1], row[3], row[4]) for C, row in SPEC_DAG_TABLE.items()}
 
 
 def gap(motif, C, model):
@@ -42,18 +36,14 @@ def gap(motif, C, model):
 @pytest.mark.parametrize("C", sorted(SPEC_TABLE))
 def test_spec_test_vectors(C):
     d1, d2, d3, d3_exact = SPEC_TABLE[C]
-    assert gap(DAG1, C, "paper") == pytest.approx(d1, abs=1e-5)
-    assert gap(DAG2, C, "paper") == pytest.approx(d2, abs=1e-5)
-    assert gap(DAG3, C, "paper") == pytest.approx(d3, abs=1e-5)
+    assert gap(DAG1, C, "paper") == pytest.approx(d1, abs=FIVE_DECIMALS)
+    assert gap(DAG2, C, "paper") == pytest.approx(d2, abs=FIVE_DECIMALS)
+    assert gap(DAG3, C, "paper") == pytest.approx(d3, abs=FIVE_DECIMALS)
     # DAG#1 and DAG#2 2x2 gaps are the same in both models (spec §2.4)
-    assert gap(DAG1, C, "exact") == pytest.approx(d1, abs=1e-5)
-    assert gap(DAG2, C, "exact") == pytest.approx(d2, abs=1e-5)
+    assert gap(DAG1, C, "exact") == pytest.approx(d1, abs=FIVE_DECIMALS)
+    assert gap(DAG2, C, "exact") == pytest.approx(d2, abs=FIVE_DECIMALS)
     if d3_exact is not None:
-        assert gap(DAG3, C, "exact") == pytest.approx(d3_exact, abs=1e-5)
-
-
-def h_mp(C):
-    return (mpmath.sqrt(1 - C * C) + (mpmath.pi - mpmath.acos(C)) * C) / mpmath.pi
+        assert gap(DAG3, C, "exact") == pytest.approx(d3_exact, abs=FIVE_DECIMALS)
 
 
 def test_exact_closed_forms():
