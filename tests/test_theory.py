@@ -116,20 +116,28 @@ def test_series_three_halves_terms_by_hand():
 
 
 @pytest.mark.parametrize("motif,model", [(DAG3, "exact"), (DAG3, "paper"), ("2_12_122_1022", "exact")])
-def test_series_agree_with_mpmath_near_both_ends(motif, model):
+def test_series_agree_with_mpmath_near_both_ends(motif, model, mp50):
+    # Truncated after x^3 (order 7/2), the Puiseux series leaves a residual c x^(7/2) + O(x^4).  Two
+    # method-derived bounds, at 50 digits: |residual| <= x^(7/2) (the x^(7/2) coefficients of these
+    # motifs are below 0.2 in magnitude), and the residual falls like x^(7/2) between x = 1e-3 and
+    # 1e-4 (log-slope 3.5 +- 0.25).  A wrong or missing coefficient of x^k, k <= 3, leaves a residual
+    # of order x^k instead, which fails both.
     d = derive(motif, model=model)
     ref = d.lambdify("gap", "mpmath")
     for at, var in ((1, "eps"), (-1, "delta")):
-        s = d.series(3, at=at)
+        s = d.series(sympy.Rational(7, 2), at=at)
+        assert max(s.terms) <= 3
+        residual = {}
         for x in ("1e-3", "1e-4"):
             xv = mpmath.mpf(x)
             c = 1 - xv if at == 1 else -1 + xv
-            with mpmath.workdps(50):
-                exact = ref(c, dps=50)
-                approx = sum(mpmath.mpf(sympy.N(coef, 50)) * xv ** mpmath.mpf(sympy.N(e, 50))
-                             for e, coef in s.terms.items())
-            # the next term is O(x^3); its coefficient is O(10) here
-            assert abs(exact - approx) < 100 * xv**3, (at, x, exact, approx, var)
+            exact = ref(c, dps=50)
+            approx = sum(mpmath.mpf(sympy.N(coef, 50)) * xv ** mpmath.mpf(sympy.N(e, 50))
+                         for e, coef in s.terms.items())
+            residual[x] = exact - approx
+            assert abs(residual[x]) <= xv ** mpmath.mpf(3.5), (at, var, x, residual[x])
+        slope = mpmath.log10(abs(residual["1e-3"] / residual["1e-4"]))
+        assert abs(slope - 3.5) <= 0.25, (at, var, slope)
 
 
 # ------------------------------------------------------------------ general inputs
@@ -261,3 +269,19 @@ def test_cli_derive_bad_arguments(capsys):
     assert main(["derive", DAG3, "--param", "slope"]) == 2
     assert "NAME=VALUE" in capsys.readouterr().err
     assert main(["derive", "2_9"]) == 2
+
+
+def test_series_of_the_offdiagonal_and_of_rule12():
+    # DAG#1 under the paper model has diagonal 1, so its off-diagonal is 1 - gap term by term, and
+    # rule (12) is exact for DAG#1-3 (spec 7.2), so its series is the gap's
+    d = derive(DAG1, model="paper")
+    gap = d.series(3)
+    off = d.series(3, quantity="offdiagonal")
+    rule = d.series(3, quantity="rule12")
+    assert off.quantity == "offdiagonal" and rule.quantity == "rule12"
+    combined = {e: off.terms.get(e, 0) + gap.terms.get(e, 0) for e in set(off.terms) | set(gap.terms)}
+    assert {e: sympy.simplify(c) for e, c in combined.items() if sympy.simplify(c) != 0} == {0: 1}
+    assert all(sympy.simplify(rule.terms[e] - c) == 0 for e, c in gap.terms.items())
+    assert set(rule.terms) == set(gap.terms)
+    with pytest.raises(ValueError, match="quantity='diagonal'"):
+        d.series(3, quantity="diagonal")
