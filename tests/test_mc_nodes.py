@@ -44,8 +44,8 @@ def node_comparisons(motif, res):
     return items
 
 
-@pytest.fixture(scope="module")
-def node_runs():
+def make_node_runs():
+    """One Monte Carlo run per motif of NODE_MOTIFS, with centred and with non-centred inputs."""
     runs = {}
     for k, motif in enumerate(NODE_MOTIFS):
         for centred in (True, False):
@@ -53,6 +53,11 @@ def node_runs():
             X = unit_rows(3, 8, seed=30 + k) if centred else unit_rows(3, WIDTH, seed=40 + k, centred=False)
             runs[(motif, centred)] = monte_carlo(motif, X, WIDTH, DRAWS, seed=300 + k)
     return runs
+
+
+@pytest.fixture(scope="module")
+def node_runs():
+    return make_node_runs()
 
 
 def test_node_means_and_cross_grams_match_the_exact_model(node_runs, alpha):
