@@ -186,7 +186,8 @@ def _cc7(quick: bool) -> Verdict:
                     "threshold": cmp_true.threshold, "derivative_mean_mc": derivative_mean,
                     "t_derivative_vs_b": cmp_derivative.max_abs_t, "model_mean_error": model_err,
                     "true_mean_confirmed": correct},
-                   f"network mean {res.means[1][0]:.4f} = 1/sqrt(pi) (|t| {cmp_true.max_abs_t:.1f}), "
+                   f"network mean {res.means[1][0]:.4f} {'=' if not cmp_true.rejected else '!='} 1/sqrt(pi) "
+                   f"(|t| {cmp_true.max_abs_t:.1f}), "
                    f"not b = {paper_b:.4f} (|t| {cmp_paper.max_abs_t:.0f}); b is the mean of sqrt(2) relu' "
                    f"({derivative_mean:.4f})", correct=correct)
 

@@ -91,7 +91,8 @@ def _cc16b(quick: bool) -> Verdict:
                     ok.max_abs_t, "exact_model_accepted": not ok.rejected, "mc_diag": float(res.mean[0, 0]),
                     "paper_diag": 4.0},
                    f"paper model rejected: |t| = {cmp.max_abs_t:.0f} (MC diagonal {res.mean[0, 0]:.3f}, "
-                   f"paper 4); exact model |t| {ok.max_abs_t:.2f} < {ok.threshold:.2f}",
+                   f"paper 4); exact model |t| {ok.max_abs_t:.2f} {'>' if ok.rejected else '<'} "
+                   f"{ok.threshold:.2f}",
                    correct=not ok.rejected)
 
 

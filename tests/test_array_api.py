@@ -92,3 +92,42 @@ def test_cuda_dual_map_source_compiles_as_c_and_matches_mpmath(tmp_path):
 def test_missing_cupy_gives_a_clear_message():
     with pytest.raises(CupyUnavailableError, match=r"dagnngp\[gpu\]"):
         cupy_dual_kernel()
+
+
+def _cupy_with_a_device():
+    """CuPy when it is installed and sees a GPU; otherwise skip with the reason."""
+    if importlib.util.find_spec("cupy") is None:
+        pytest.skip("CuPy is not installed (pip install 'dagnngp[gpu]' on a machine with a CUDA GPU)")
+    import cupy
+
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # no driver, no runtime: CuPy cannot run here
+        pytest.skip(f"CuPy is installed but no CUDA device is usable: {exc}")
+    if n < 1:
+        pytest.skip("CuPy is installed but sees no CUDA device")
+    return cupy
+
+
+@pytest.mark.gpu
+def test_cupy_kernels_and_sampler_match_numpy_on_a_gpu():
+    cupy = _cupy_with_a_device()
+    from dagnngp.numerics.monte_carlo import monte_carlo
+
+    # the dual map on the device against mpmath, over the grid with both edges
+    assert _worst_rel(cupy.asnumpy(relu_h_xp(cupy.asarray(GRID), cupy))) < 1e-15
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((4, 6))
+    K0, mu0 = inputs_to_gram(X)
+    for model in ("exact", "paper"):
+        ref = nngp("2_21_112", K0, mu0, model=model, backend="numpy")
+        res = nngp("2_21_112", cupy.asarray(K0), cupy.asarray(mu0), model=model)
+        assert isinstance(res.output, cupy.ndarray)
+        d = np.diagonal(ref.output)
+        assert np.all(np.abs(cupy.asnumpy(res.output) - ref.output) <= 1e-13 * np.sqrt(np.outer(d, d)))
+    # the sampler draws the same normals on the device: a seeded run equals the CPU run to rounding
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    cpu = monte_carlo("2_21_112", X, width=256, draws=3, seed=5)
+    gpu = monte_carlo("2_21_112", cupy.asarray(X), width=256, draws=3, seed=5)
+    np.testing.assert_allclose(cupy.asnumpy(gpu.mean), cpu.mean, rtol=1e-10)
+    np.testing.assert_allclose(cupy.asnumpy(gpu.means[3]), cpu.means[3], rtol=1e-10, atol=1e-12)
