@@ -4,6 +4,9 @@ A section dict has ``summary`` (list of sentences), ``source`` (where the
 numbers came from), ``tables`` (``caption``, ``columns``, ``rows``),
 ``figures`` (``file``, ``caption``, ``source``) and ``data`` (every number
 behind them).  A section raises :class:`Skip` when it cannot run.
+
+>>> [key for key, _, _ in SECTIONS]
+['dual_map', 'example_dags', 'kernels', 'monte_carlo', 'checks', 'rule12_audit', 'nas']
 """
 
 from __future__ import annotations
