@@ -179,3 +179,19 @@ def test_check_full_mode_has_no_unexpected_verdict(capsys):
     data = json.loads(capsys.readouterr().out)
     assert len(data) >= 28 and all(d["ok"] for d in data), [d["name"] for d in data if not d["ok"]]
     assert {d["status"] for d in data} == {"holds", "expected failure"}
+
+
+@pytest.mark.slow  # `dagnngp report --full`: about 3 minutes on a shared 2-core machine (checks in full mode)
+def test_report_full_mode(tmp_path, capsys, shipped_data):
+    out = tmp_path / "full"
+    assert main(["report", "--full", "--out", str(out), "--no-progress"]) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["mode"] == "full"
+    assert [s["status"] for s in rep["sections"]] == ["ok"] * len(rep["sections"]) == ["ok"] * 7
+    sections = {s["key"]: s["data"] for s in rep["sections"]}
+    # full mode: Monte Carlo up to width 16384, and every check run in full mode without surprise
+    assert max(sections["monte_carlo"]["widths"]) == 16384
+    assert sections["checks"]["unexpected"] == 0 and len(sections["checks"]["checks"]) >= 28
+    assert sections["nas"]["data_file"] is not None
+    for name in rep["files"]:
+        assert (out / name).stat().st_size > 0
