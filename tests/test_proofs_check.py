@@ -48,13 +48,11 @@ def test_each_quick_check_gives_its_expected_verdict(name, alpha, monkeypatch):
     assert check.key in verdict.evidence
 
 
-# the right answer behind each known-false claim, as evidence the verdict must carry
+# the right answer behind each deterministic known-false claim, as evidence the verdict must carry
+# (the Monte Carlo ones, lemma3.2-mean-b and paper-vs-mc, are held to it above, within the budget)
 def test_known_false_verdicts_carry_the_right_answer():
     ev = {name: CHECKS[name].run(quick=True).evidence for name in
-          ("lemma3.2-mean-b", "dag3-paper-formula", "exact-diagonal-is-P", "rule12-upper-bound",
-           "lemma3.1-all-motifs")}
-    assert ev["lemma3.2-mean-b"]["t_vs_true_mean"] < ev["lemma3.2-mean-b"]["threshold"]
-    assert ev["lemma3.2-mean-b"]["model_mean_error"] < 1e-12  # the toolkit's mean is 1/sqrt(pi)
+          ("dag3-paper-formula", "exact-diagonal-is-P", "rule12-upper-bound", "lemma3.1-all-motifs")}
     assert ev["dag3-paper-formula"]["correct_value_error"] < 1e-12
     assert ev["dag3-paper-formula"]["fails_exactly_where_f_tilde_negative"]
     assert ev["exact-diagonal-is-P"]["dag2_diagonal"] == pytest.approx(3 + 6 / np.pi, rel=1e-13)
@@ -194,8 +192,9 @@ def test_cli_check_unknown_name_is_a_clear_error(capsys):
     assert "no check named 'nosuch'" in capsys.readouterr().err
 
 
-def test_cli_mc_prints_z_scores_and_rejects_the_paper_model(capsys):
-    assert main(["mc", "2_21_112", "--width", "1024", "--draws", "20", "--seed", "1"]) == 0
+def test_cli_mc_prints_z_scores_and_rejects_the_paper_model(capsys, alpha):
+    argv = ["mc", "2_21_112", "--width", "1024", "--draws", "20", "--seed", "1", "--alpha", str(alpha)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "exact model consistent" in out and "paper model rejected" in out
     assert main(["mc", "2_21_112", "--width", "256", "--draws", "5", "--sampler", "explicit", "--json"]) == 0

@@ -22,10 +22,16 @@ FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatt
 
 
 @pytest.fixture(scope="module")
-def report_run(tmp_path_factory):
+def report_run(tmp_path_factory, budget):
+    from dagnngp.proofs_check import CHECKS, statistics
+
     out = tmp_path_factory.mktemp("report")
     seen = []
-    rep = build_report(out, quick=True, motifs=["1_12_002"], seed=0, progress=seen.append)
+    # the checks section's statistical checks share test_checks_audit_and_nas's false-alarm budget
+    share = budget("test_report.py::test_checks_audit_and_nas")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(statistics, "SUITE_ALPHA", share / sum(c.statistical for c in CHECKS.values()))
+        rep = build_report(out, quick=True, motifs=["1_12_002"], seed=0, progress=seen.append)
     return out, rep, seen
 
 
