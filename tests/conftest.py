@@ -33,9 +33,11 @@ SUITE_FALSE_ALARM = 1e-3
 #: "file::test" -> that test's share of SUITE_FALSE_ALARM (over all its cases)
 FALSE_ALARM_SHARES: dict[str, float] = {
     # every Monte Carlo comparison inside the quick checks (divided among the statistical checks)
-    "test_proofs_check.py::test_each_quick_check_gives_its_expected_verdict": 2e-4,
+    "test_proofs_check.py::test_each_quick_check_gives_its_expected_verdict": 1.5e-4,
     "test_proofs_check.py::test_cli_mc_prints_z_scores_and_rejects_the_paper_model": 5e-5,
     "test_monte_carlo.py::test_gram_and_explicit_samplers_have_the_same_distribution": 5e-5,
+    "test_monte_carlo.py::test_gram_and_explicit_samplers_have_the_same_distribution_with_bias_and_leaky_relu":
+        5e-5,
     "test_monte_carlo.py::test_exact_model_matches_width_2048_networks_on_dag1_to_3": 1e-4,
     "test_monte_carlo.py::test_exact_model_matches_networks_on_drawn_motifs_centred": 1e-4,
     "test_monte_carlo.py::test_exact_model_matches_networks_on_drawn_motifs_non_centred": 5e-5,

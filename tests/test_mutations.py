@@ -29,13 +29,13 @@ HERE = Path(__file__).parent
 
 # ----------------------------------------------------------------------------- the faults
 # Every seam a fault patches, in one place.
-MC_MODULE = "dagnngp.numerics.monte_carlo"  # the sampler: MonteCarloResult, _forward, inputs_to_gram
+MC_MODULE = "dagnngp.numerics.monte_carlo"  # the sampler: MonteCarloResult, sample_features, check_inputs
 # the activation registry ACTIVATIONS["relu"]: the NumPy reference's maps (the fused Numba backend, the
 # default for NumPy ReLU inputs, has its own compiled maps and does not see these faults)
 ACT_MODULE = "dagnngp.numerics.activations"
 DUAL_MODULE = "dagnngp.numerics.dual"  # J_SERIES: the series of sin t - t cos t behind h near C = +-1
 BOUNDS_MODULE = "dagnngp.numerics.bounds"  # least_eigenvalue_2x2
-REFERENCE_MODULE = "dagnngp.numerics.reference"  # _pre: the pre-activation Gram K + sigma_b^2
+REFERENCE_MODULE = "dagnngp.numerics.reference"  # _evaluate: the NumPy recursion, given sigma_b
 SERIES_MODULE = "dagnngp.theory.series"  # _edge_expansion: Puiseux coefficients of h at C = +-1
 
 
@@ -87,25 +87,25 @@ def _fault_sampler_gram_x15(mp: pytest.MonkeyPatch) -> None:
 def _fault_sampler_features_centred(mp: pytest.MonkeyPatch) -> None:
     # the forward pass subtracts each node's coordinate mean (as a stray normalisation would)
     mc = _module(MC_MODULE)
-    real = mc._forward
+    real = mc.sample_features
 
     def faulty(*args, **kwargs):
         feats = real(*args, **kwargs)
         return [feats[0]] + [F - F.mean(axis=0, keepdims=True) for F in feats[1:]]
 
-    mp.setattr(mc, "_forward", faulty)
+    mp.setattr(mc, "sample_features", faulty)
 
 
 def _fault_sampler_input_mean_scale(mp: pytest.MonkeyPatch) -> None:
     # the sampler reports mu0 = sum_k x_k / m instead of / sqrt(m)
     mc = _module(MC_MODULE)
-    real = mc.inputs_to_gram
+    real = mc.check_inputs
 
-    def faulty(X, width=None):
-        K0, mu0 = real(X, width=width)
-        return K0, mu0 / math.sqrt(width or np.asarray(X).shape[1])
+    def faulty(X, width):
+        arr, K0, mu0 = real(X, width)
+        return arr, K0, mu0 / math.sqrt(width)
 
-    mp.setattr(mc, "inputs_to_gram", faulty)
+    mp.setattr(mc, "check_inputs", faulty)
 
 
 def _fault_mean_constant(mp: pytest.MonkeyPatch) -> None:
@@ -120,7 +120,13 @@ def _fault_cross_terms_dropped(mp: pytest.MonkeyPatch) -> None:
 
 
 def _fault_bias_ignored(mp: pytest.MonkeyPatch) -> None:
-    mp.setattr(_module(REFERENCE_MODULE), "_pre", lambda K, sigma_b: K)
+    ref = _module(REFERENCE_MODULE)
+    real = ref._evaluate
+
+    def faulty(m, model, K0, mu0, act, sigma_b, all_nodes):
+        return real(m, model, K0, mu0, act, 0.0, all_nodes)
+
+    mp.setattr(ref, "_evaluate", faulty)
 
 
 def _fault_dual_series_coefficient(mp: pytest.MonkeyPatch) -> None:
