@@ -27,6 +27,11 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # `import references` from any test module
 
+# Tests start child interpreters (``python -c``, ``python -m``) from the repository root.  They must
+# import the installed package, not the checkout's dagnngp/ folder: the layers theory/, numerics/
+# and proofs_check/ sit beside that folder and exist as dagnngp.<layer> only once installed.
+os.environ.setdefault("PYTHONSAFEPATH", "1")
+
 #: the probability that the whole suite fails on correct code through a statistical test
 SUITE_FALSE_ALARM = 1e-3
 

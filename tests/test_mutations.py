@@ -1,8 +1,8 @@
 """Mutation run: deliberate faults in the sampler, the recursion and the constants, and what catches them.
 
 Each fault in ``FAULTS`` applies one ``monkeypatch`` to the narrowest seam the toolkit exposes (the
-activation registry's maps, the dual map's series table, the 2x2 formula, the sampler's result and
-forward pass, ...).  Every patch target is named in that one table, so re-pointing a fault after the
+reference's activation maps, the dual map's series table, the 2x2 formula, the sampler's result,
+features and inputs, ...).  Every patch target is named in that one table, so re-pointing a fault after the
 kernel engine changes is a one-place edit.  ``CATCHERS`` lists, per fault, the checks and tests that
 must fail under it; the test below runs them and asserts each one does.
 
@@ -12,6 +12,7 @@ record of which test catches which fault.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import math
@@ -30,9 +31,9 @@ HERE = Path(__file__).parent
 # ----------------------------------------------------------------------------- the faults
 # Every seam a fault patches, in one place.
 MC_MODULE = "dagnngp.numerics.monte_carlo"  # the sampler: MonteCarloResult, sample_features, check_inputs
-# the activation registry ACTIVATIONS["relu"]: the NumPy reference's maps (the fused Numba backend, the
+# get_activation as the NumPy reference looks it up: its ReLU maps (the fused Numba backend, the
 # default for NumPy ReLU inputs, has its own compiled maps and does not see these faults)
-ACT_MODULE = "dagnngp.numerics.activations"
+ACT_LOOKUP = ("dagnngp.numerics.reference", "get_activation")
 DUAL_MODULE = "dagnngp.numerics.dual"  # J_SERIES: the series of sin t - t cos t behind h near C = +-1
 BOUNDS_MODULE = "dagnngp.numerics.bounds"  # least_eigenvalue_2x2
 REFERENCE_MODULE = "dagnngp.numerics.reference"  # _evaluate: the NumPy recursion, given sigma_b
@@ -68,12 +69,16 @@ def _gram_x15(kw: dict) -> None:
         kw[key] = {tu: v * 1.5 if tu[1] else v for tu, v in kw[key].items()}
 
 
-def _relu_with_mean(mean: Callable[[np.ndarray, float], np.ndarray]):
-    act = _module(ACT_MODULE)
-    from dagnngp.numerics.dual import relu_dual
+def _patch_relu_maps(mp: pytest.MonkeyPatch, change: Callable) -> None:
+    """Make the reference's ``get_activation("relu", c_sigma)`` return ``change(maps, c_sigma)``."""
+    module, name = _module(ACT_LOOKUP[0]), ACT_LOOKUP[1]
+    real = getattr(module, name)
 
-    return lambda c_sigma: act.ActivationMaps("relu", lambda K: relu_dual(K, c_sigma),
-                                              lambda d: mean(np.asarray(d), c_sigma))
+    def faulty(activation="relu", c_sigma=2.0, **params):
+        maps = real(activation, c_sigma, **params)
+        return change(maps, c_sigma) if activation == "relu" else maps
+
+    mp.setattr(module, name, faulty)
 
 
 def _fault_sampler_means_x2(mp: pytest.MonkeyPatch) -> None:
@@ -110,13 +115,13 @@ def _fault_sampler_input_mean_scale(mp: pytest.MonkeyPatch) -> None:
 
 def _fault_mean_constant(mp: pytest.MonkeyPatch) -> None:
     # the paper's b = sqrt(c)/2 per unit scale instead of sqrt(c/(2 pi)): a wrong mean constant
-    mp.setitem(_module(ACT_MODULE).ACTIVATIONS, "relu",
-               _relu_with_mean(lambda d, c: np.sqrt(c) / 2 * np.sqrt(d)))
+    _patch_relu_maps(mp, lambda maps, c: dataclasses.replace(
+        maps, mean=lambda d: np.sqrt(c) / 2 * np.sqrt(np.asarray(d))))
 
 
 def _fault_cross_terms_dropped(mp: pytest.MonkeyPatch) -> None:
     # edge means of zero drop every linear-linear and linear-skip cross term of the exact model
-    mp.setitem(_module(ACT_MODULE).ACTIVATIONS, "relu", _relu_with_mean(lambda d, c: np.zeros_like(d)))
+    _patch_relu_maps(mp, lambda maps, c: dataclasses.replace(maps, mean=lambda d: np.zeros_like(d)))
 
 
 def _fault_bias_ignored(mp: pytest.MonkeyPatch) -> None:
@@ -159,12 +164,9 @@ def _fault_theory_series_coefficient(mp: pytest.MonkeyPatch) -> None:
 
 
 def _fault_relu_ignores_c_sigma(mp: pytest.MonkeyPatch) -> None:
-    from dagnngp.numerics.dual import relu_dual, relu_mean
+    from dagnngp.numerics.activations import get_activation
 
-    act = _module(ACT_MODULE)
-    mp.setitem(act.ACTIVATIONS, "relu",
-               lambda c_sigma: act.ActivationMaps("relu", lambda K: relu_dual(K, 2.0),
-                                                  lambda d: relu_mean(d, 2.0)))
+    _patch_relu_maps(mp, lambda maps, c: get_activation("relu", 2.0))
 
 
 #: fault name -> function applying it with a MonkeyPatch

@@ -73,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
     from dagnngp.theory import derive
 
+    args.motif = motif_or_nb201(args.motif)
     params = kernel_options(args)["activation_params"]
     if args.series < 0:
         raise ValueError(f"--series {args.series}: give an order >= 0")
