@@ -24,6 +24,7 @@ from dagnngp.numerics.dual import (
     relu_gap_from_distance,
     relu_mean,
 )
+from dagnngp.numerics.generated import lambdify
 
 # (binds ``monte_carlo`` to the sampler function; the module stays importable by its full name)
 from dagnngp.numerics.monte_carlo import MonteCarloResult, monte_carlo  # noqa: I001
@@ -49,6 +50,7 @@ __all__ = [
     "SweepResult",
     "all_motifs",
     "iter_motifs",
+    "lambdify",
     "min_pair_gap_blocks",
     "nngp_blocks",
     "sweep",
