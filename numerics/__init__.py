@@ -34,7 +34,10 @@ from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nng
 from dagnngp.numerics.sweep import SweepResult, all_motifs, iter_motifs, sweep  # noqa: I001
 
 # Numba-backed names are resolved on first access so that importing this package stays fast
-_LAZY = {"nngp_blocks": "dagnngp.numerics.fused", "min_pair_gap_blocks": "dagnngp.numerics.fused"}
+_LAZY = {
+    "nngp_blocks": "dagnngp.numerics.numba_blocks",
+    "min_pair_gap_blocks": "dagnngp.numerics.numba_blocks",
+}
 
 
 def __getattr__(name: str):
