@@ -64,7 +64,12 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``dagnngp`` script; returns the exit status."""
+    """Entry point of the ``dagnngp`` script; returns the exit status.
+
+    >>> main(["kernel", "2_02_002", "--C", "0.9", "--json"])
+    {..."gap_2x2": 0.07514...}
+    0
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(selected if selected in COMMANDS else None)
