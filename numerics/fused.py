@@ -36,12 +36,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-import numba
 import numpy as np
-from numba import njit, prange
 
+from dagnngp._numba_cache import configure_numba_cache
 from dagnngp.motif import Motif, Op
 from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES
+
+configure_numba_cache()  # before Numba is imported: a writable cache folder, or none (in memory)
+
+import numba  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 __all__ = [
     "CHUNK",
