@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from dagnngp.commands._common import dump_json, finite_float, int_range
+from dagnngp.limits import check_work
+
+#: Default limit of ``--max-work``, in estimated seconds of one core.
+MAX_WORK = 120.0
 
 HELP = "closed-form (SymPy) node-by-node NNGP recursion of a motif, its 2x2 gap, rule (12) and series"
 
@@ -29,14 +34,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="relu (default), step, arccos2, leaky, abrelu (arccos0/arccos1 aliases)")
     parser.add_argument("--param", action="append", metavar="NAME=VALUE",
                         help="activation parameter, e.g. --param slope=0.1 (leaky), --param a=1 --param b=-1")
-    parser.add_argument("--c-sigma", type=float, default=2.0, dest="c_sigma",
+    parser.add_argument("--c-sigma", type=finite_float, default=2.0, dest="c_sigma",
                         help="weight variance scale (default 2, He initialisation)")
-    parser.add_argument("--sigma-b", type=float, default=0.0, dest="sigma_b",
+    parser.add_argument("--sigma-b", type=finite_float, default=0.0, dest="sigma_b",
                         help="bias standard deviation (default 0)")
-    parser.add_argument("--series", type=int, default=3, metavar="ORDER",
+    parser.add_argument("--series", type=int_range(0), default=3, metavar="ORDER",
                         help="keep series terms with exponent below ORDER (default 3; 0 to skip)")
     parser.add_argument("--latex", action="store_true", help="print the recursion as a LaTeX align* block")
     parser.add_argument("--json", action="store_true", help="print one JSON object of the expressions")
+    parser.add_argument("--max-work", type=finite_float, default=MAX_WORK, metavar="SECONDS", dest="max_work",
+                        help="refuse derivations estimated to take longer than this on one core "
+                        f"(default {MAX_WORK:g}; the estimate is rough)")
+
+
+def linear_depth(motif) -> int:
+    """Most linear edges on one input-output path (0 when no path exists).
+
+    >>> from dagnngp.motif import Motif
+    >>> linear_depth(Motif.parse("2_02_002")), linear_depth(Motif.parse("2_21_112"))
+    (3, 2)
+    """
+    from dagnngp.motif import Op
+
+    best = [0] + [-1] * (motif.n_nodes - 1)  # -1: not reachable from the input
+    for s, t, op in motif.edges():
+        if best[s] >= 0:
+            best[t] = max(best[t], best[s] + (op is Op.LINEAR))
+    return max(best[-1], 0)
+
+
+def derive_seconds(motif, series: int) -> float:
+    """Rough seconds (one core) of ``derive`` plus the two gap series of order ``series``.
+
+    Measured on motifs of 2..10 nodes: the derivation grows like ``2^(L/2)`` in the
+    number ``L`` of linear edges; each series like ``(2 order)^min(D + 1, 4)``
+    times ``L`` for the linear depth ``D``.  Within a factor of about five.
+
+    >>> from dagnngp.motif import Motif
+    >>> derive_seconds(Motif.parse("2_21_112"), 3) < 5, derive_seconds(Motif.parse("2_21_112"), 40) > 120
+    (True, True)
+    """
+    from dagnngp.motif import Op
+
+    n_linear = sum(op is Op.LINEAR for _, _, op in motif.edges())
+    seconds = 0.004 * 2.0 ** (n_linear / 2)
+    if series:
+        seconds += max(n_linear, 1) / 3 * (2.0 * series) ** min(linear_depth(motif) + 1, 4) / 1000
+    return seconds
 
 
 def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c_sigma: float = 2.0,
@@ -88,14 +132,18 @@ def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c
 
 
 def run(args: argparse.Namespace) -> int:
+    from dagnngp.motif import Motif
     from dagnngp.theory import derive
 
     params = _params(args.param)
-    if args.series < 0:
-        raise ValueError(f"--series {args.series}: give an order >= 0")
+    motif = Motif.coerce(args.motif)
+    check_work(derive_seconds(motif, args.series),
+               f"derive with {motif.n_nodes} nodes and --series {args.series}",
+               args.max_work, "seconds (rough estimate)", "--max-work")
     if args.json:
-        print(json.dumps(derive_summary(args.motif, args.model, args.activation, args.c_sigma,
-                                        args.sigma_b, params, args.series), indent=2))
+        print(dump_json(derive_summary(args.motif, args.model, args.activation, args.c_sigma,
+                                       args.sigma_b, params, args.series),
+                        hint="the parameters overflow float64; use a smaller --c-sigma or --sigma-b"))
         return 0
     d = derive(args.motif, model=args.model, activation=args.activation, c_sigma=args.c_sigma,
                sigma_b=args.sigma_b, activation_params=params)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from dagnngp.commands._common import check_finite, correlation, dump_json, finite_float
 
 HELP = "NNGP kernel, 2x2 gap and rule (12) of a motif for two unit-norm inputs with correlation C"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string, e.g. 2_21_112 (0 zero, 1 skip, 2 linear)")
-    parser.add_argument("--C", type=float, default=0.5, dest="C",
+    parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two inputs, in [-1, 1] (default 0.5)")
     parser.add_argument("--model", choices=("exact", "paper"), default="exact",
                         help="exact infinite-width limit (default) or the paper's recursion")
-    parser.add_argument("--c-sigma", type=float, default=2.0, dest="c_sigma",
+    parser.add_argument("--c-sigma", type=finite_float, default=2.0, dest="c_sigma",
                         help="weight variance scale (default 2, He initialisation)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -51,8 +52,9 @@ def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 
 
 def run(args: argparse.Namespace) -> int:
     s = kernel_summary(args.motif, args.C, args.model, args.c_sigma)
+    check_finite(s, f"--c-sigma {args.c_sigma:g} makes the kernel overflow float64; use a smaller one")
     if args.json:
-        print(json.dumps(s, indent=2))
+        print(dump_json(s))
         return 0
     print(f"motif {s['motif']}  ({s['model']} model, c_sigma = {s['c_sigma']:g}), "
           f"two unit-norm centred inputs with C = {s['C']:g}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
+
+from dagnngp.commands._common import check_finite, correlation, dump_json, int_range
 
 HELP = "2x2 gap, rule (12) and path statistics of every motif with a given number of nodes"
 
@@ -14,13 +15,13 @@ EQUAL_RTOL = 1e-12
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--nodes", type=int, default=4,
+    parser.add_argument("--nodes", type=int_range(2, 6), default=4,
                         help="number of nodes (2..6; 5 nodes = 3^10 = 59,049 motifs; default 4)")
-    parser.add_argument("--C", type=float, default=0.5, dest="C",
+    parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two unit-norm centred inputs, in [-1, 1] (default 0.5)")
     parser.add_argument("--model", choices=("exact", "paper"), default="exact",
                         help="exact infinite-width limit (default) or the paper's recursion")
-    parser.add_argument("--top", type=int, default=10,
+    parser.add_argument("--top", type=int_range(0), default=10,
                         help="how many best and worst motifs to list (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -72,8 +73,9 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10) -> 
 
 def run(args: argparse.Namespace) -> int:
     s = sweep_summary(args.nodes, args.C, args.model, args.top)
+    check_finite(s, "the sweep overflowed float64")
     if args.json:
-        print(json.dumps(s, indent=2))
+        print(dump_json(s))
         return 0
     print(f"{s['n_motifs']} motifs with {s['nodes']} nodes ({s['model']} model), two unit-norm "
           f"centred inputs with C = {s['C']:g}; {s['n_with_path']} have an input-output path")
