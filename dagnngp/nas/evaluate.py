@@ -222,7 +222,7 @@ def _rows(reader: csv.DictReader, file: Path):
     try:
         yield from reader
     except csv.Error as exc:
-        raise DataError(f"{file}, line {reader.line_num}: not a readable CSV row ({exc})") from None
+        raise DataError(f"{file}: the row after line {reader.line_num} is not readable CSV ({exc})") from None
 
 
 def _number(text: str, file: Path, line: int, col: str) -> float:
