@@ -47,7 +47,8 @@ def test_non_finite_numbers_are_usage_errors(capsys, value):
 @pytest.mark.parametrize(("argv", "fragment"), [
     (["mc", "2_21_112", "--draws", "-1"], "'-1' is not an integer >= 2"),
     (["mc", "2_21_112", "--width", "1.5"], "'1.5' is not an integer >= 1"),
-    (["sweep", "--nodes", "7"], "'7' is not an integer in [2, 6]"),
+    (["sweep", "--nodes", "-7"], "'-7' is not an integer >= 1"),
+    (["sweep", "--nodes", "9"], "out of range"),
     (["derive", "2_21_112", "--series", "-3"], "'-3' is not an integer >= 0"),
     (["nas", "search", "x.csv", "--runs", "1e9"], "'1e9' is not an integer >= 2"),
 ])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dagnngp.commands._common import add_max_memory, correlation, dump_json, finite_float, int_range
+from dagnngp.commands._common import add_max_memory, dump_json, finite_float, int_range
 from dagnngp.limits import check_memory, check_work
 
 #: Default limit of ``--max-work`` (about a minute or two of one core).
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="independent weight draws (default 30)")
     parser.add_argument("--sampler", choices=("gram", "explicit"), default="gram",
                         help="gram: O(m N^2), never forms W (default); explicit: materialises W")
-    parser.add_argument("--C", type=correlation, default=0.5, dest="C",
+    parser.add_argument("--C", type=finite_float, default=0.5, dest="C",
                         help="correlation of the two unit centred inputs (default 0.5)")
     parser.add_argument("--seed", type=int_range(0), default=0, help="random seed (default 0)")
     parser.add_argument("--alpha", type=finite_float, default=1e-3,

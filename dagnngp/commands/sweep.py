@@ -15,7 +15,7 @@ EQUAL_RTOL = 1e-12
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--nodes", type=int_range(2, 6), default=4,
+    parser.add_argument("--nodes", type=int_range(1), default=4,
                         help="number of nodes (2..6; 5 nodes = 3^10 = 59,049 motifs; default 4)")
     parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two unit-norm centred inputs, in [-1, 1] (default 0.5)")
