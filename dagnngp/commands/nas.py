@@ -257,7 +257,7 @@ def _search(args: argparse.Namespace) -> int:
     space = "darts" if args.space == "darts" else "nb201"
     box = resolve_box(args.box, pts, args.radius_fraction, space)
     rep = simulate_search(table[args.score_col], table[args.acc_col], box.mask(pts),
-                          runs=args.runs, samples=args.samples, seed=args.seed)
+                          runs=args.runs, samples=args.samples, seed=args.seed, max_memory=args.max_memory)
     rep.update({"file": str(args.file), "dataset": args.dataset, "score_col": args.score_col,
                 "acc_col": args.acc_col, "box": box.as_dict(), "dropped_rows": table["_dropped"][0]})
     if args.json:
