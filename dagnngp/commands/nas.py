@@ -239,7 +239,7 @@ def search_estimate(runs: int, samples: int) -> tuple[float, float]:
     about 50 sampled cells' worth of fixed overhead.
 
     >>> search_estimate(500, 100)
-    (84800.0, 75000.0)
+    (44800.0, 75000.0)
     """
     return 8.0 * (10 * runs + 6 * samples), float(runs) * (samples + 50)
 
