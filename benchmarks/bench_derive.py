@@ -1,4 +1,4 @@
-"""Time ``dagnngp.theory.derive`` on 6-node motifs (after one warm-up derivation).
+"""Time ``dagnngp.theory.derivation`` on 6-node motifs (after one warm-up derivation).
 
 Each motif is derived from scratch (the derivation cache is cleared before each
 timing), with the general-input expressions included.  Prints the median and
@@ -34,7 +34,7 @@ def sample_motifs(n: int, seed: int, n_nodes: int = 6) -> list[str]:
 def time_derive(motif: str, model: str, cold_sympy: bool = False) -> float:
     from sympy.core.cache import clear_cache
 
-    from dagnngp.theory.derive import _derive_cached, derive
+    from dagnngp.theory.derivation import _derive_cached, derive
 
     _derive_cached.cache_clear()
     if cold_sympy:
@@ -70,7 +70,7 @@ def main() -> None:
                   f"median {statistics.median(times) * 1e3:.1f} ms, "
                   f"worst {times[worst] * 1e3:.1f} ms ({motifs[worst]}); "
                   f"densest {densest}: {dense * 1e3:.1f} ms; worst / 1 s budget = {times[worst]:.3f}")
-    from dagnngp.theory.derive import _derive_cached
+    from dagnngp.theory.derivation import _derive_cached
 
     _derive_cached.cache_clear()
     d = derive(densest, model="exact")

@@ -27,7 +27,31 @@ import numpy as np
 
 from dagnngp.numerics.dual import relu_dual, relu_mean
 
-__all__ = ["ActivationMaps", "ACTIVATIONS", "get_activation", "register_activation"]
+__all__ = ["ActivationMaps", "ACTIVATIONS", "get_activation", "positive_part", "positive_indicator",
+           "register_activation"]
+
+
+def _namespace(x):
+    if isinstance(x, np.ndarray):
+        return np
+    from array_api_compat import array_namespace
+
+    return array_namespace(x)
+
+
+def positive_part(x):
+    """``max(x, 0)`` elementwise, in the array's own namespace (NumPy, CuPy, ...)."""
+    if isinstance(x, np.ndarray):
+        return np.maximum(x, 0.0)
+    xp = _namespace(x)
+    return xp.where(x > 0, x, xp.zeros_like(x))
+
+
+def positive_indicator(x):
+    """``1(x > 0)`` elementwise, in the array's dtype and namespace."""
+    if isinstance(x, np.ndarray):
+        return (x > 0).astype(x.dtype)
+    return _namespace(x).astype(x > 0, x.dtype)
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,10 @@ class ActivationMaps:
     name: str
     dual: Callable[[np.ndarray], np.ndarray]
     mean: Callable[[np.ndarray], np.ndarray]
+    #: the activation itself, elementwise (what a finite network applies; no c_sigma)
+    finite: Callable[[np.ndarray], np.ndarray] = positive_part
+    #: its derivative, elementwise (a finite network's backward pass); None when not given
+    finite_grad: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 #: name -> factory(c_sigma, **params) -> ActivationMaps
@@ -53,6 +81,8 @@ def _relu(c_sigma: float) -> ActivationMaps:
         "relu",
         lambda K: relu_dual(K, c_sigma),
         lambda d: relu_mean(d, c_sigma),
+        positive_part,
+        positive_indicator,
     )
 
 

@@ -30,7 +30,12 @@ import math
 
 import numpy as np
 
-from dagnngp.numerics.activations import ActivationMaps, register_activation
+from dagnngp.numerics.activations import (
+    ActivationMaps,
+    positive_indicator,
+    positive_part,
+    register_activation,
+)
 from dagnngp.numerics.dual import relu_dual, relu_mean
 from dagnngp.numerics.generated import h0_xp, h1_xp, h2_xp
 
@@ -57,7 +62,7 @@ def arc_cosine_maps(order: int, c_sigma: float = 2.0, name: str | None = None) -
     """Maps of the order-``order`` arc-cosine activation ``x^n 1(x > 0)`` (n = 0, 1, 2)."""
     if order == 1:
         return ActivationMaps(name or "relu", lambda K: relu_dual(K, c_sigma),
-                              lambda d: relu_mean(d, c_sigma))
+                              lambda d: relu_mean(d, c_sigma), positive_part, positive_indicator)
     if order == 0:
         def second(d):
             return np.where(d > 0, 0.5, 0.0)
@@ -65,7 +70,9 @@ def arc_cosine_maps(order: int, c_sigma: float = 2.0, name: str | None = None) -
         def mean(d):
             return math.sqrt(c_sigma) * np.where(np.asarray(d) > 0, 0.5, 0.0)
 
-        return ActivationMaps(name or "step", lambda K: _dual(K, c_sigma, second, h0_xp), mean)
+        # the derivative is 0 almost everywhere (a finite network's gradients do not flow through it)
+        return ActivationMaps(name or "step", lambda K: _dual(K, c_sigma, second, h0_xp), mean,
+                              positive_indicator, lambda x: 0.0 * x)
     if order == 2:
         def second2(d):
             return 1.5 * d * d
@@ -73,7 +80,8 @@ def arc_cosine_maps(order: int, c_sigma: float = 2.0, name: str | None = None) -
         def mean2(d):
             return math.sqrt(c_sigma) * 0.5 * np.maximum(d, 0.0)
 
-        return ActivationMaps(name or "arccos2", lambda K: _dual(K, c_sigma, second2, h2_xp), mean2)
+        return ActivationMaps(name or "arccos2", lambda K: _dual(K, c_sigma, second2, h2_xp), mean2,
+                              lambda x: positive_part(x) ** 2, lambda x: 2.0 * positive_part(x))
     raise ValueError(f"arc-cosine order {order!r} is not supported; use 0, 1 or 2")
 
 
@@ -97,7 +105,13 @@ def leaky_maps(a: float, b: float, c_sigma: float = 2.0, name: str = "abrelu") -
     def mean(d):
         return math.sqrt(c_sigma) * (a - b) * np.sqrt(np.maximum(d, 0.0) / (2 * math.pi))
 
-    return ActivationMaps(name, lambda K: _dual(K, c_sigma, second, h), mean)
+    def finite(x):
+        return a * positive_part(x) - b * positive_part(-x)
+
+    def finite_grad(x):
+        return a * positive_indicator(x) + b * positive_indicator(-x)
+
+    return ActivationMaps(name, lambda K: _dual(K, c_sigma, second, h), mean, finite, finite_grad)
 
 
 register_activation("step", lambda c_sigma: arc_cosine_maps(0, c_sigma, "step"))

@@ -809,10 +809,10 @@ def check_gram_fused(K: np.ndarray, name: str = "K0", check_psd: bool | None = N
     >>> check_gram_fused(np.eye(2)).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    from dagnngp.numerics.validate import PSD_CHECK_MAX_N, check_gram
+    from dagnngp.numerics.validate import check_gram
 
     n = K.shape[0] if isinstance(K, np.ndarray) and K.ndim == 2 else 0
-    eig = check_psd if check_psd is not None else n <= PSD_CHECK_MAX_N
+    eig = bool(check_psd)
     if (not isinstance(K, np.ndarray) or K.dtype not in (np.float32, np.float64) or K.ndim != 2
             or K.shape[1] != n or n < 3 or eig):
         return check_gram(K, name, check_psd=check_psd)

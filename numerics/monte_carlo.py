@@ -1,13 +1,14 @@
-"""Monte Carlo forward passes of a motif's finite-width network.
+"""Monte Carlo Grams of a motif's finite-width networks, for every activation.
 
-The network is the one of the paper's eq. (1)-(2), at width ``m``:
-
-* node 0 holds the inputs: raw inputs ``X`` (N x d, ``d <= m``) are placed in
-  the first ``d`` coordinates of the width-``m`` input node (zero padding),
-  exactly as :func:`dagnngp.numerics.inputs_to_gram` does, so the input Gram is
-  ``K0 = X X^T`` and the normalised input means are ``mu0_i = m^-1/2 sum_k x_ik``;
-* ``X_t = sum_{linear s->t} sqrt(c/m) relu(W_st X_s) + sum_{skip s->t} X_s`` with a
-  fresh ``m x m`` matrix ``W_st`` of i.i.d. N(0, 1) entries per linear edge and draw.
+The network is :mod:`dagnngp.numerics.finite`'s, at width ``m``: node 0 holds
+the inputs ``X`` (N x d, ``d <= m``) zero-padded into ``m`` coordinates, exactly
+as :func:`dagnngp.numerics.inputs_to_gram` places them (so ``K0 = X X^T`` and
+``mu0_i = m^-1/2 sum_k x_ik``), and
+``X_t = sum_{linear s->t} sqrt(c/m) s(W_st X_s + b_st) + sum_{skip s->t} X_s``
+with fresh ``W_st`` (i.i.d. N(0, 1)) and, when ``sigma_b > 0``, a fresh bias
+``b_st`` (i.i.d. N(0, sigma_b^2) per unit) on every linear edge and draw.  The
+Grams converge to :func:`dagnngp.numerics.nngp`'s kernels with the same
+``activation``, ``c_sigma`` and ``sigma_b``.
 
 Padding makes ``mu0`` shrink like ``m^-1/2``.  To test non-centred inputs with a
 non-vanishing ``mu0`` (post-ReLU features, as behind the paper code's stem),
@@ -22,8 +23,9 @@ Two samplers draw from the same distribution:
     ``W F = (W Q) R`` with ``F = Q R`` a thin QR factorisation; ``W Q`` has
     i.i.d. N(0, 1) entries because ``Q`` has orthonormal columns, so the
     pre-activations are drawn as ``E R`` with ``E`` an ``m x N`` standard normal
-    matrix.  Each row is N(0, F^T F); rank-deficient ``F`` (duplicate or zero
-    inputs, a node that receives nothing) needs no special case.  Cost ``O(m N^2)``.
+    matrix (plus the bias, one value per row).  Each row is N(0, F^T F);
+    rank-deficient ``F`` (duplicate or zero inputs, a node that receives
+    nothing) needs no special case.  Cost ``O(m N^2)``.
 
 >>> res = monte_carlo("2_02_002", [[1.0, 0.0], [0.0, 1.0]], width=256, draws=4, seed=0)
 >>> res.mean.shape, res.stderr.shape, sorted(res.nodes)
@@ -39,15 +41,20 @@ from typing import Any
 
 import numpy as np
 
-from dagnngp.motif import Motif, Op
-from dagnngp.numerics.reference import as_motif, inputs_to_gram
-from dagnngp.numerics.validate import check_c_sigma
+from dagnngp.motif import Motif
+from dagnngp.numerics.finite import (
+    SAMPLERS,
+    NetworkSpec,
+    check_inputs,
+    check_int,
+    check_variance,
+    sample_features,
+)
+from dagnngp.numerics.reference import as_motif
 from dagnngp.progress import show_progress
+from dagnngp.theory.spec import KernelSpec
 
 __all__ = ["SAMPLERS", "MonteCarloResult", "forward_features", "monte_carlo"]
-
-#: The available samplers (same distribution, different cost).
-SAMPLERS = ("gram", "explicit")
 
 
 @dataclass
@@ -65,6 +72,9 @@ class MonteCarloResult:
     ``cross[(t, u)]``/``cross_stderr[(t, u)]``, ``t > u``: cross-Grams ``<X_t,i, X_u,j>``.
     ``means[t]``/``means_stderr[t]``: normalised means ``m^-1/2 sum_k X_t,k``.
     ``K0``, ``mu0``: the input node's Gram and means (what the analytic kernels take).
+    ``activation``, ``activation_params``, ``sigma_b``, ``dtype``: the network's
+    settings besides ``c_sigma`` (pass the first three, with ``c_sigma``, to
+    :func:`dagnngp.numerics.nngp` for the matching kernel).
 
     Arrays live in the namespace of the inputs: NumPy for NumPy inputs, CuPy (on
     the GPU) for CuPy inputs, and so on.
@@ -87,28 +97,13 @@ class MonteCarloResult:
     cross_stderr: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     means: dict[int, np.ndarray] = field(default_factory=dict)
     means_stderr: dict[int, np.ndarray] = field(default_factory=dict)
+    activation: str = "relu"
+    activation_params: dict[str, float] = field(default_factory=dict)
+    sigma_b: float = 0.0
+    dtype: str = "float64"
 
     def __array__(self, dtype=None, copy=None):  # np.asarray(result) is the mean output Gram
         return self.mean if dtype is None else self.mean.astype(dtype)
-
-
-def _check_int(value: object, name: str, minimum: int, hint: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}; {hint}")
-    if int(value) < minimum:
-        raise ValueError(f"{name}={int(value)} is too small: need {name} >= {minimum}; {hint}")
-    return int(value)
-
-
-def _check_inputs(X: object, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    arr = np.asarray(X)
-    if arr.ndim == 2 and arr.shape[1] > width:
-        raise ValueError(
-            f"width={width} is smaller than the input dimension d={arr.shape[1]}: the inputs "
-            "are zero-padded into the width-m input node, so pass width >= d"
-        )
-    K0, mu0 = inputs_to_gram(arr, width=width)  # validates: 2-D, real, finite, non-empty
-    return np.asarray(arr, dtype=np.float64), K0.astype(np.float64), mu0.astype(np.float64)
 
 
 def forward_features(
@@ -117,7 +112,13 @@ def forward_features(
     width: int,
     rng: np.random.Generator,
     sampler: str = "gram",
-    c_sigma: float = 2.0,
+    c_sigma: float | None = None,
+    *,
+    activation: str | None = None,
+    activation_params: dict[str, float] | None = None,
+    sigma_b: float | None = None,
+    spec: KernelSpec | None = None,
+    dtype: str = "float64",
 ) -> list[np.ndarray]:
     """One draw of the finite network: every node's features, each ``m x N`` (column = input).
 
@@ -128,44 +129,11 @@ def forward_features(
     m = as_motif(motif)
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler={sampler!r} is not known; use one of {', '.join(SAMPLERS)}")
-    width = _check_int(width, "width", 1, "the width is the number of neurons per node")
-    arr, _, _ = _check_inputs(X, width)
-    c_sigma = check_c_sigma(c_sigma)
-    return _forward(m, arr, width, rng, sampler, c_sigma)
-
-
-def _forward(
-    m: Motif, X: Any, width: int, rng: np.random.Generator, sampler: str, c_sigma: float,
-    xp: Any = np,
-) -> list[Any]:
-    """Every node's features (``m x N``), computed in the array namespace ``xp``.
-
-    Standard normals always come from NumPy's ``rng`` (and are moved to ``xp``'s
-    device), so a seeded draw is the same network on every backend.
-    """
-    n, d = X.shape
-    F0 = xp.zeros((width, n), dtype=xp.float64)
-    F0[:d, :] = X.T
-    feats = [F0]
-    scale = math.sqrt(c_sigma / width)
-    r_factor: dict[int, Any] = {}
-    for t in range(1, m.n_nodes):
-        acc = xp.zeros((width, n), dtype=xp.float64)
-        for s, op in enumerate(m.ops[t - 1]):
-            if op is Op.LINEAR:
-                if sampler == "explicit":
-                    pre = xp.asarray(rng.standard_normal((width, width))) @ feats[s]
-                else:
-                    if s not in r_factor:
-                        r_factor[s] = (np.linalg.qr(feats[s], mode="r") if xp is np
-                                       else xp.linalg.qr(feats[s])[1])
-                    R = r_factor[s]
-                    pre = xp.asarray(rng.standard_normal((width, R.shape[0]))) @ R
-                acc = acc + scale * xp.maximum(pre, 0.0)
-            elif op is Op.SKIP:
-                acc = acc + feats[s]
-        feats.append(acc)
-    return feats
+    width = check_int(width, "width", 1, "the width is the number of neurons per node")
+    arr, _, _ = check_inputs(X, width)
+    settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
+    check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
+    return sample_features(m, arr, width, rng, sampler, settings)
 
 
 def monte_carlo(
@@ -175,8 +143,14 @@ def monte_carlo(
     draws: int,
     seed: int | None = 0,
     sampler: str = "gram",
-    c_sigma: float = 2.0,
+    c_sigma: float | None = None,
     progress: bool | None = None,
+    *,
+    activation: str | None = None,
+    activation_params: dict[str, float] | None = None,
+    sigma_b: float | None = None,
+    spec: KernelSpec | None = None,
+    dtype: str = "float64",
 ) -> MonteCarloResult:
     """Average the Grams of ``draws`` independent finite-width networks of ``motif``.
 
@@ -201,31 +175,50 @@ def monte_carlo(
     sampler:
         ``"gram"`` (``O(m N^2)``, default) or ``"explicit"`` (materialises ``W``).
     c_sigma:
-        Weight variance scale (2 is He initialisation).
+        Weight variance scale (default 2, He initialisation for ReLU).  A value that
+        does not preserve the activation's variance draws one
+        :class:`~dagnngp.errors.VarianceWarning` naming the value that does.
     progress:
         Show a tqdm bar: ``None`` (default) only when stderr is a terminal.
+    activation, activation_params:
+        Any activation of :func:`dagnngp.numerics.activations.get_activation`
+        (default ``"relu"``) and its parameters
+        (``activation="leaky", activation_params={"slope": 0.1}``).
+    sigma_b:
+        Standard deviation of the bias on every linear edge (default 0;
+        pre-activation Gram ``K + sigma_b^2``, as in :func:`dagnngp.numerics.nngp`).
+    spec:
+        A :class:`~dagnngp.theory.spec.KernelSpec` holding ``activation``, its
+        parameters, ``c_sigma`` and ``sigma_b`` (a keyword given beside it must
+        agree with it; its ``model`` is not used, a network has none).
+    dtype:
+        ``"float64"`` (default) or ``"float32"``: what the passes compute in.
 
     >>> K0 = [[1.0, 0.0], [0.0, 1.0]]
     >>> res = monte_carlo("2", K0, width=4096, draws=20, seed=1)
     >>> bool(abs(res.mean[0, 1] - 1 / np.pi) < 5 * res.stderr[0, 1])  # h(0) = 1/pi
     True
+    >>> step = monte_carlo("2", K0, width=4096, draws=20, seed=1, activation="step")
+    >>> bool(abs(step.mean[0, 1] - 0.5) < 5 * step.stderr[0, 1])  # 2 P(u > 0, v > 0) = 1/2
+    True
     """
     m = as_motif(motif)
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler={sampler!r} is not known; use one of {', '.join(SAMPLERS)}")
-    width = _check_int(width, "width", 1, "the width is the number of neurons per node")
-    draws = _check_int(draws, "draws", 2, "a standard error needs at least 2 independent draws")
+    width = check_int(width, "width", 1, "the width is the number of neurons per node")
+    draws = check_int(draws, "draws", 2, "a standard error needs at least 2 independent draws")
     if seed is not None:
-        seed = _check_int(seed, "seed", 0, "use a non-negative integer, or None for fresh entropy")
-    c_sigma = check_c_sigma(c_sigma)
+        seed = check_int(seed, "seed", 0, "use a non-negative integer, or None for fresh entropy")
+    settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
     from dagnngp.numerics.xp import array_namespace, is_numpy_array, to_numpy
 
     xp = np
     if not is_numpy_array(X) and hasattr(X, "__array_namespace__"):
         xp = array_namespace(X)  # CuPy, array-api-strict, ...: the passes run there
-    arr, K0, mu0 = _check_inputs(to_numpy(X) if xp is not np else X, width)
+    arr, K0, mu0 = check_inputs(to_numpy(X) if xp is not np else X, width)
     if xp is not np:
         arr = xp.asarray(arr)
+    check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
 
     n_nodes = m.n_nodes
     pairs = [(t, u) for t in range(n_nodes) for u in range(t)]
@@ -237,15 +230,6 @@ def monte_carlo(
 
     from tqdm import tqdm
 
-    with tqdm(total=draws, desc=f"mc {m!s} m={width}", unit="draw",
-              disable=not show_progress(progress), file=sys.stderr) as bar:
-        for child in children:
-            feats = _forward(m, arr, width, np.random.default_rng(child), sampler, c_sigma, xp)
-            grams.append([F.T @ F for F in feats])
-            node_means.append([xp.sum(F, axis=0) * inv_root_m for F in feats])
-            crosses.append([feats[t].T @ feats[u] for t, u in pairs])
-            bar.update(1)
-
     root_draws = math.sqrt(draws)
 
     def summary(per_draw: list[list[Any]]) -> tuple[Any, Any]:
@@ -253,14 +237,30 @@ def monte_carlo(
         spread = a.std(axis=0, ddof=1) if xp is np else xp.std(a, axis=0, correction=1)
         return xp.mean(a, axis=0), spread / root_draws
 
-    g_mean, g_se = summary(grams)
+    # an overflow is reported once, below, as an error (not as NumPy warnings and an inf result)
+    with np.errstate(over="ignore", invalid="ignore"), tqdm(
+        total=draws, desc=f"mc {m!s} m={width}", unit="draw",
+        disable=not show_progress(progress), file=sys.stderr,
+    ) as bar:
+        for child in children:
+            feats = sample_features(m, arr, width, np.random.default_rng(child), sampler, settings, xp)
+            grams.append([F.T @ F for F in feats])
+            node_means.append([xp.sum(F, axis=0) * inv_root_m for F in feats])
+            crosses.append([feats[t].T @ feats[u] for t, u in pairs])
+            bar.update(1)
+        g_mean, g_se = summary(grams)
+    if not bool(xp.all(xp.isfinite(g_se))):
+        raise ValueError(
+            f"the width-{width} networks overflowed ({settings.dtype.name}): a Gram or its spread is "
+            "not finite; lower c_sigma, sigma_b or the scale of the inputs (or use float64)"
+        )
     c_mean, c_se = summary(crosses)
     mu_mean, mu_se = summary(node_means)
     out = n_nodes - 1
     if xp is not np:
         K0, mu0 = xp.asarray(K0), xp.asarray(mu0)
     return MonteCarloResult(
-        motif=m, width=width, draws=draws, seed=seed, sampler=sampler, c_sigma=c_sigma,
+        motif=m, width=width, draws=draws, seed=seed, sampler=sampler, c_sigma=settings.c_sigma,
         K0=K0, mu0=mu0, mean=g_mean[out, ...], stderr=g_se[out, ...],
         samples=xp.stack([g[out] for g in grams]),
         nodes={t: g_mean[t, ...] for t in range(n_nodes)},
@@ -269,4 +269,6 @@ def monte_carlo(
         cross_stderr={pq: c_se[p, ...] for p, pq in enumerate(pairs)},
         means={t: mu_mean[t, ...] for t in range(n_nodes)},
         means_stderr={t: mu_se[t, ...] for t in range(n_nodes)},
+        activation=settings.activation, activation_params=dict(settings.activation_params),
+        sigma_b=settings.sigma_b, dtype=settings.dtype.name,
     )

@@ -31,9 +31,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dagnngp.motif import Motif, Op
+from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
-from dagnngp.numerics.validate import check_c_sigma, check_gram, check_means, check_model
+from dagnngp.numerics.engine import run_program
+from dagnngp.numerics.validate import (
+    check_c_sigma,
+    check_finite_result,
+    check_gram,
+    check_means,
+    check_model,
+)
+from dagnngp.theory.program import compile_program
+from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = ["NNGPResult", "as_motif", "inputs_to_gram", "nngp", "pair_gram"]
 
@@ -113,13 +122,14 @@ def nngp(
     motif: Motif | str,
     K0: object,
     mu0: object | None = None,
-    model: str = "exact",
-    c_sigma: float = 2.0,
+    model: str | None = None,
+    c_sigma: float | None = None,
     all_nodes: bool = False,
     *,
-    activation: str = "relu",
-    sigma_b: float = 0.0,
+    activation: str | None = None,
+    sigma_b: float | None = None,
     activation_params: dict[str, float] | None = None,
+    spec: KernelSpec | None = None,
     check_psd: bool | None = None,
     backend: str | None = None,
     max_bytes: int | None = None,
@@ -134,18 +144,24 @@ def nngp(
         The input node's Gram (N x N, PSD) and normalised means (N,; default
         zeros, i.e. per-sample-centred inputs).  :func:`inputs_to_gram` builds both.
     model:
-        ``"exact"`` (true limit) or ``"paper"`` (the paper's recursion).
+        ``"exact"`` (true limit, the default) or ``"paper"`` (the paper's recursion).
     c_sigma:
-        Weight variance scale; 2 is He initialisation, for which ReLU keeps the diagonal.
+        Weight variance scale (default 2, He initialisation, for which ReLU keeps the diagonal).
+    activation, activation_params:
+        The activation's name (default ``"relu"``) and parameters.
     sigma_b:
-        Standard deviation of a bias added before the activation on each linear edge.
+        Standard deviation of a bias added before the activation on each linear edge (default 0).
+    spec:
+        A :class:`~dagnngp.theory.spec.KernelSpec` holding the five options above;
+        a keyword given beside it must agree with it.
     all_nodes:
         Keep every node's Gram and means in the result.
     backend:
         ``"numpy"`` (this module's reference recursion, the ground truth),
         ``"numba"`` (the fused, parallel kernel of :mod:`dagnngp.numerics.fused`)
         or ``None``: ``"numba"`` when Numba is importable, the activation is
-        ReLU and ``all_nodes`` is off, else ``"numpy"``.  Arrays of another
+        ReLU, ``all_nodes`` is off and there are more than :data:`NUMPY_MAX_N`
+        inputs (small problems never wait for a compile), else ``"numpy"``.  Arrays of another
         array-API library (CuPy, ...) always take the array-API path
         (:mod:`dagnngp.numerics.xp`) and the result stays in that library.
         The Numba backend fills ``output`` and ``output_mean`` only (``nodes``,
@@ -163,11 +179,20 @@ def nngp(
     4.90986
     """
     m = as_motif(motif)
+    spec = resolve_spec(spec, model=model, c_sigma=c_sigma, activation=activation, sigma_b=sigma_b,
+                        activation_params=activation_params)
+    model, activation, activation_params = spec.model, spec.activation, spec.params
     check_model(model)
-    c_sigma = check_c_sigma(c_sigma)
-    sigma_b = float(sigma_b)
+    c_sigma = check_c_sigma(spec.c_sigma)
+    try:
+        sigma_b = float(spec.sigma_b)
+    except (TypeError, ValueError):
+        raise ValueError(f"sigma_b must be a finite number >= 0, got {spec.sigma_b!r}") from None
     if not np.isfinite(sigma_b) or sigma_b < 0:
         raise ValueError(f"sigma_b must be a finite number >= 0, got {sigma_b!r}")
+    if not np.isfinite(sigma_b * sigma_b):
+        raise ValueError(f"the output Gram overflowed float64: sigma_b={sigma_b:g} has a square beyond the "
+                         "float64 range; the bias variance sigma_b^2 is added to every pre-activation Gram")
     backend = _choose_backend(backend, K0, activation, all_nodes)
     if backend == "xp":
         return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
@@ -184,10 +209,20 @@ def nngp(
         from dagnngp.numerics.fused import nngp_fused  # loads Numba on first use
 
         out, out_mean = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
-        return NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
-    if model == "paper":
-        return _paper(m, K0, mu0, act, sigma_b, all_nodes)
-    return _exact(m, K0, mu0, act, sigma_b, all_nodes)
+        res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
+            res = _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
+    _check_finite(res, m, K0, c_sigma, sigma_b)
+    return res
+
+
+def _check_finite(res: NNGPResult, m: Motif, K0: np.ndarray, c_sigma: float, sigma_b: float) -> None:
+    depth = max(m.path_depth_counts(), default=0)
+    scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
+    for what, values in [("the output Gram", res.output), ("the output means", res.output_mean),
+                         *((f"node {t}'s Gram", K) for t, K in res.nodes.items())]:
+        check_finite_result(values, what, c_sigma=c_sigma, sigma_b=sigma_b, input_scale=scale, depth=depth)
 
 
 BACKENDS = ("numpy", "numba")
@@ -218,9 +253,26 @@ def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes:
         if not _numba_available():
             raise ValueError("backend='numba' needs Numba (pip install numba); use backend='numpy'")
         return "numba"
-    if backend is None and activation == "relu" and not all_nodes and _numba_available():
+    if (backend is None and activation == "relu" and not all_nodes and _n_inputs(K0) > NUMPY_MAX_N
+            and _numba_available()):
         return "numba"
     return "numpy"
+
+
+#: Up to this many inputs the automatic backend is NumPy: it answers in a few
+#: milliseconds (DAG#3: 2.6 ms at N = 128, 19 ms at 256 on a 2-core x86-64 machine),
+#: where the Numba kernel needs a compile (seconds) on first use and about 20 ms a call after.
+NUMPY_MAX_N = 192
+
+
+def _n_inputs(K0: object) -> int:
+    shape = getattr(K0, "shape", None)
+    if shape is None:
+        try:
+            return len(K0)  # type: ignore[arg-type]
+        except TypeError:
+            return 0
+    return int(shape[0]) if len(shape) else 0
 
 
 def _check_bytes(max_bytes: int | None, K0: np.ndarray, n_square: int, backend: str) -> None:
@@ -240,8 +292,8 @@ def _check_bytes(max_bytes: int | None, K0: np.ndarray, n_square: int, backend: 
 
 def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: float,
                     check_psd: bool | None, max_bytes: int | None) -> NNGPResult:
-    """Array-API inputs: validate a host copy, compute in the inputs' own namespace."""
-    from dagnngp.numerics.xp import array_namespace, nngp_xp, to_numpy
+    """Array-API inputs: validate a host copy, run the program in the inputs' own namespace."""
+    from dagnngp.numerics.xp import array_namespace, cross_t, relu_dual_xp, relu_mean_xp, to_numpy
 
     xp = array_namespace(K0)
     host = check_gram(to_numpy(K0), "K0", check_psd=check_psd)
@@ -251,93 +303,49 @@ def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: floa
     else:
         check_means(to_numpy(mu0), host, "mu0")
         mu_x = mu0
-    K_sym = 0.5 * (K0 + xp.matrix_transpose(K0)) if hasattr(xp, "matrix_transpose") else 0.5 * (K0 + K0.T)
-    out, out_mean = nngp_xp(m, K_sym, mu_x, model, c_sigma, sigma_b)
-    return NNGPResult(m, model, out, out_mean)
+    sb2 = sigma_b * sigma_b
+    program = compile_program(m, model)
+
+    def dual(K):
+        return relu_dual_xp(K + sb2 if sb2 else K, xp, c_sigma)
+
+    def mean(K):
+        n = K.shape[0]
+        diag = xp.sum(K * xp.eye(n, dtype=K.dtype), axis=1)
+        return relu_mean_xp(diag + sb2, xp, c_sigma)
+
+    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, xp=xp)
+    out = pairs[program.output]
+    r_mean = program.node_mean[-1]
+    out_mean = xp.zeros((host.shape[0],), dtype=K0.dtype) if r_mean is None else vecs[r_mean]
+    return NNGPResult(m, model, 0.5 * (out + cross_t(xp, out)), out_mean)
 
 
-def _pre(K: np.ndarray, sigma_b: float) -> np.ndarray:
-    return K + sigma_b * sigma_b if sigma_b else K
+def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float,
+              all_nodes: bool) -> NNGPResult:
+    """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
+    sb2 = sigma_b * sigma_b
+    program = compile_program(m, model)
 
+    def dual(K: np.ndarray) -> np.ndarray:
+        return act.dual(K + sb2 if sb2 else K)
 
-def _paper(m: Motif, K0, mu0, act: ActivationMaps, sigma_b: float, all_nodes: bool) -> NNGPResult:
-    K: list[np.ndarray] = [K0]
-    for t in range(1, m.n_nodes):
-        acc = np.zeros_like(K0)
-        for s, op in enumerate(m.ops[t - 1]):
-            if op is Op.LINEAR:
-                acc += act.dual(_pre(K[s], sigma_b))
-            elif op is Op.SKIP:
-                acc += K[s]
-        K.append(acc)
+    def mean(K: np.ndarray) -> np.ndarray:
+        return act.mean(np.diagonal(K) + sb2)
+
+    keep_p = set(program.node_gram) | set(program.cross.values()) if all_nodes else ()
+    keep_v = {r for r in program.node_mean if r is not None} if all_nodes else ()
+    pairs, vecs = run_program(program, K0, mu0, dual, mean, keep_pairs=keep_p, keep_vecs=keep_v)
     zeros = np.zeros_like(mu0)
-    res = NNGPResult(m, "paper", K[-1], zeros)
+
+    def sym(K: np.ndarray) -> np.ndarray:
+        return 0.5 * (K + K.T)
+
+    out_mean = program.node_mean[-1]
+    res = NNGPResult(m, model, sym(pairs[program.output]), zeros if out_mean is None else vecs[out_mean])
     if all_nodes:
-        res.nodes = dict(enumerate(K))
-        res.means = {t: (mu0 if t == 0 else zeros) for t in range(m.n_nodes)}
-    return res
-
-
-def _exact(m: Motif, K0, mu0, act: ActivationMaps, sigma_b: float, all_nodes: bool) -> NNGPResult:
-    n = K0.shape[0]
-    K: list[np.ndarray] = [K0]
-    mu: list[np.ndarray] = [mu0]
-    edge_mean: dict[int, np.ndarray] = {}  # a_s of a linear edge leaving s (same for every target)
-    cache: dict[tuple[int, int], np.ndarray] = {}
-
-    def a(s: int) -> np.ndarray:
-        if s not in edge_mean:
-            edge_mean[s] = act.mean(np.diagonal(K[s]) + sigma_b * sigma_b)
-        return edge_mean[s]
-
-    def cross(t: int, u: int) -> np.ndarray:
-        """<X_t,i , X_u,j> for nodes already computed."""
-        if t == u:
-            return K[t]
-        if t < u:
-            return cross(u, t).T
-        key = (t, u)
-        if key not in cache:
-            acc = np.zeros((n, n), dtype=K0.dtype)
-            for s, op in enumerate(m.ops[t - 1]):
-                if op is Op.LINEAR:
-                    acc += np.multiply.outer(a(s), mu[u])
-                elif op is Op.SKIP:
-                    acc += cross(s, u)
-            cache[key] = acc
-        return cache[key]
-
-    for t in range(1, m.n_nodes):
-        lin = m.sources(t, Op.LINEAR)
-        skip = m.sources(t, Op.SKIP)
-        acc = np.zeros((n, n), dtype=K0.dtype)
-        mean = np.zeros(n, dtype=K0.dtype)
-        lin_mean_sum = np.zeros(n, dtype=K0.dtype)
-        for s in lin:
-            acc += act.dual(_pre(K[s], sigma_b))
-            lin_mean_sum += a(s)
-        # sum_{s != s'} a_s a_s'^T = A A^T - sum_s a_s a_s^T
-        if len(lin) > 1:
-            acc += np.multiply.outer(lin_mean_sum, lin_mean_sum)
-            for s in lin:
-                acc -= np.multiply.outer(a(s), a(s))
-        skip_mean_sum = np.zeros(n, dtype=K0.dtype)
-        for s in skip:
-            skip_mean_sum += mu[s]
-        if lin and skip:
-            outer = np.multiply.outer(lin_mean_sum, skip_mean_sum)
-            acc += outer + outer.T
-        for i, s in enumerate(skip):
-            acc += K[s]
-            for s2 in skip[i + 1:]:
-                c = cross(s2, s)  # s2 > s
-                acc += c + c.T
-        mean += lin_mean_sum + skip_mean_sum
-        K.append(0.5 * (acc + acc.T))
-        mu.append(mean)
-
-    res = NNGPResult(m, "exact", K[-1], mu[-1], cross=dict(cache))
-    if all_nodes:
-        res.nodes = dict(enumerate(K))
-        res.means = dict(enumerate(mu))
+        res.nodes = {t: (K0 if t == 0 else sym(pairs[r])) for t, r in enumerate(program.node_gram)}
+        res.means = {t: (zeros if r is None else vecs[r]) for t, r in enumerate(program.node_mean)}
+        res.means[0] = mu0
+        res.cross = {(a, b): pairs[r] for (a, b), r in program.cross.items() if a > b}
     return res

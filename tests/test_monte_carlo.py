@@ -4,7 +4,7 @@ False-alarm budget: every Monte Carlo comparison against a correct kernel in
 this file runs at family-wise level ``ALPHA`` (Bonferroni over its entries);
 with at most ``N_COMPARISONS`` such comparisons the chance that this file
 fails on correct code is below ``ALPHA * N_COMPARISONS = 1%`` (6 + 2 x 15
-comparisons against kernels, 1 two-sample test).
+comparisons against kernels, 2 two-sample tests).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from scipy import stats
 
+from dagnngp.errors import VarianceWarning
 from dagnngp.numerics.monte_carlo import forward_features, monte_carlo
 from dagnngp.numerics.reference import inputs_to_gram
 from dagnngp.numerics.reference import nngp as reference_nngp
@@ -48,6 +49,11 @@ def unit_rows(n, d, seed, centred=True):
         ({"X": [[1.0, np.nan, 0.0]]}, "non-finite"),
         ({"X": [1.0, 0.0, 0.0]}, "2-D array"),
         ({"motif": "2_3"}, "group t must have t digits"),
+        ({"activation": "tanh"}, "activation='tanh' is not known"),
+        ({"activation": "leaky", "activation_params": {"slope": float("inf")}}, "must be finite"),
+        ({"activation_params": {"slope": 0.1}}, "bad parameters"),
+        ({"sigma_b": -0.5}, "sigma_b"),
+        ({"dtype": "int32"}, "dtype='int32' is not supported"),
     ],
 )
 def test_bad_arguments_raise_clear_value_errors(kwargs, fragment):
@@ -101,10 +107,10 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
 
 
 # ------------------------------------------------------- sampler equivalence
-def _two_sample_min_p(motif, X, width, draws, c_a=2.0, c_b=2.0, sampler_b="explicit"):
+def _two_sample_min_p(motif, X, width, draws, c_a=2.0, c_b=2.0, sampler_b="explicit", **kernel):
     """Smallest Bonferroni-adjusted KS p-value over the output Gram's entries and node-2 means."""
-    a = monte_carlo(motif, X, width, draws, seed=1, sampler="gram", c_sigma=c_a)
-    b = monte_carlo(motif, X, width, draws, seed=2, sampler=sampler_b, c_sigma=c_b)
+    a = monte_carlo(motif, X, width, draws, seed=1, sampler="gram", c_sigma=c_a, **kernel)
+    b = monte_carlo(motif, X, width, draws, seed=2, sampler=sampler_b, c_sigma=c_b, **kernel)
     iu = np.triu_indices(X.shape[0])
     cols_a = [a.samples[:, i, j] for i, j in zip(*iu, strict=True)]
     cols_b = [b.samples[:, i, j] for i, j in zip(*iu, strict=True)]
@@ -118,10 +124,26 @@ def test_gram_and_explicit_samplers_have_the_same_distribution():
     assert _two_sample_min_p("2_21_112", X, 48, 400) > ALPHA
 
 
+def test_gram_and_explicit_samplers_have_the_same_distribution_with_bias_and_leaky_relu():
+    # the gram sampler adds the bias per row of E R; the explicit one to W X
+    X = unit_rows(3, 6, seed=4)
+    kernel = {"activation": "leaky", "activation_params": {"slope": -0.5}, "sigma_b": 0.6}
+    assert _two_sample_min_p("2_21_112", X, 48, 400, c_a=1.6, c_b=1.6, **kernel) > ALPHA
+
+
 def test_two_sample_test_has_power_against_a_slightly_different_network():
     # the same test tells c_sigma = 2 from c_sigma = 2.3 (a 15% scale change)
     X = unit_rows(3, 6, seed=3)
-    assert _two_sample_min_p("2_21_112", X, 48, 400, c_b=2.3, sampler_b="gram") < 1e-6
+    with pytest.warns(VarianceWarning, match="variance-preserving value is c_sigma = 2$"):
+        assert _two_sample_min_p("2_21_112", X, 48, 400, c_b=2.3, sampler_b="gram") < 1e-6
+
+
+def test_two_sample_test_tells_a_bias_from_none():
+    X = unit_rows(3, 6, seed=3)
+    a = monte_carlo("2_21_112", X, 48, 400, seed=1)
+    b = monte_carlo("2_21_112", X, 48, 400, seed=2, sigma_b=0.3)
+    assert min(stats.ks_2samp(a.samples[:, i, j], b.samples[:, i, j]).pvalue
+               for i, j in zip(*np.triu_indices(3), strict=True)) < 1e-6
 
 
 # ---------------------------------------------------- exact model vs network
@@ -179,9 +201,10 @@ def test_array_api_inputs_run_in_their_namespace_with_the_same_draws():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((3, 5))
     X /= np.linalg.norm(X, axis=1, keepdims=True)
-    for sampler in ("gram", "explicit"):
-        ref = monte_carlo("2_21_112", X, width=64, draws=3, seed=7, sampler=sampler)
-        res = monte_carlo("2_21_112", xps.asarray(X), width=64, draws=3, seed=7, sampler=sampler)
+    leaky = {"activation": "leaky", "activation_params": {"slope": 0.5}, "c_sigma": 1.6, "sigma_b": 0.3}
+    for sampler, kernel in (("gram", {}), ("explicit", {}), ("gram", leaky), ("explicit", leaky)):
+        ref = monte_carlo("2_21_112", X, width=64, draws=3, seed=7, sampler=sampler, **kernel)
+        res = monte_carlo("2_21_112", xps.asarray(X), width=64, draws=3, seed=7, sampler=sampler, **kernel)
         assert isinstance(res.mean, type(xps.asarray(1.0)))
         np.testing.assert_allclose(np.asarray(res.mean), ref.mean, rtol=1e-12)
         np.testing.assert_allclose(np.asarray(res.stderr), ref.stderr, rtol=1e-9, atol=1e-14)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import mpmath
 import numpy as np
 import pytest
@@ -219,7 +221,8 @@ def test_inputs_to_gram_places_inputs_in_a_wider_node():
         ({"K0": [[1.0, 0.0, 0.0]]}, "square"),
         ({"K0": np.zeros((0, 0))}, "empty"),
         ({"K0": [[-1.0]]}, "negative diagonal"),
-        ({"K0": [[2.0, 1.9, -1.9], [1.9, 2.0, 1.9], [-1.9, 1.9, 2.0]]}, "least eigenvalue"),
+        ({"K0": [[2.0, 1.9, -1.9], [1.9, 2.0, 1.9], [-1.9, 1.9, 2.0]], "check_psd": True},
+         "least eigenvalue"),
         ({"K0": [["a", "b"], ["c", "d"]]}, "real numbers"),
         ({"mu0": [0.0, 0.0, 0.0]}, "shape (2,)"),
         ({"mu0": [2.0, 0.0]}, "impossible"),
@@ -250,3 +253,21 @@ def test_bad_motif_and_inputs():
         inputs_to_gram(np.eye(3), width=2)
     with pytest.raises(ValueError, match="correlation"):
         pair_gram(1.5)
+
+
+def test_default_validation_is_quadratic_and_the_eigenvalue_test_is_on_request():
+    # every 2x2 minor of this matrix is PSD, the whole is not: only check_psd=True sees it
+    K = [[2.0, 1.9, -1.9], [1.9, 2.0, 1.9], [-1.9, 1.9, 2.0]]
+    assert np.linalg.eigvalsh(np.array(K))[0] < 0
+    nngp("2", K, backend="numpy")
+    with pytest.raises(ValueError, match="least eigenvalue"):
+        nngp("2", K, backend="numpy", check_psd=True)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize(("kwargs", "culprit"), [({"c_sigma": 1e300}, "c_sigma=1e+300"),
+                                                 ({"sigma_b": 1e200}, "sigma_b=1e+200")])
+def test_an_overflowing_kernel_is_an_error_that_names_its_cause(backend, kwargs, culprit):
+    K = np.array([[1.0, 0.5], [0.5, 1.0]])
+    with pytest.raises(ValueError, match=f"overflowed float64.*{re.escape(culprit)}"):
+        nngp(DAG3, K, backend=backend, **kwargs)

@@ -20,7 +20,7 @@ from dagnngp.cli import main
 from dagnngp.numerics import nngp, pair_gap, pair_gram
 from dagnngp.numerics.dual import relu_correlation
 from dagnngp.theory import GENERAL_SYMBOLS, derive, explicit, h
-from dagnngp.theory.derive import EPS, C
+from dagnngp.theory.derivation import EPS, C
 
 DAG1, DAG2, DAG3 = "2_02_002", "1_01_222", "2_21_112"
 GRID = [-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 0.999]

@@ -11,8 +11,22 @@
 h(h(h(C)))
 """
 
-from dagnngp.theory.arccos import G0, G2, G, activation, explicit, h, h0, h2
-from dagnngp.theory.derive import EPS, GENERAL_SYMBOLS, C, Derivation, NodeExpressions, derive
+import importlib
+
+# SymPy loads only when a symbolic name is first used: the numeric layer imports
+# dagnngp.theory.program (plain Python) and must not pay for SymPy.
+_LAZY = {
+    **dict.fromkeys(("G", "G0", "G2", "activation", "explicit", "h", "h0", "h2"), "dagnngp.theory.arccos"),
+    **dict.fromkeys(("C", "EPS", "GENERAL_SYMBOLS", "Derivation", "NodeExpressions", "derive"),
+                    "dagnngp.theory.derivation"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "C",

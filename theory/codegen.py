@@ -1,4 +1,4 @@
-"""Generate numeric source code from a :class:`~dagnngp.theory.derive.Derivation`.
+"""Generate numeric source code from a :class:`~dagnngp.theory.derivation.Derivation`.
 
 The code is produced by SymPy's printers after common-subexpression
 elimination.  Named maps print as calls to the helpers of
@@ -180,7 +180,7 @@ def lambdify_derivation(d, quantity, backend: str, node: int | None):
     if not quantities:
         raise ValueError("quantity must name at least one quantity")
     if node is not None:
-        from dagnngp.theory.derive import _check_node
+        from dagnngp.theory.derivation import _check_node
 
         _check_node(d, node)
     cache = d.__dict__.setdefault("_lambdified", {})

@@ -1,4 +1,4 @@
-"""Text and LaTeX renderings of a :class:`~dagnngp.theory.derive.Derivation`.
+"""Text and LaTeX renderings of a :class:`~dagnngp.theory.derivation.Derivation`.
 
 >>> from dagnngp.theory import derive
 >>> print(derivation_text(derive("2_02_002", model="paper")).splitlines()[0])

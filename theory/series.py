@@ -17,6 +17,7 @@ eps - 2*sqrt(2)*eps**(3/2)/pi + O(eps**2)
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -110,7 +111,7 @@ def _edge_expansion(order: int, sign: int, n_terms: int) -> tuple:
     return tuple(coeffs)
 
 
-def _compose_h(order: int, arg: Terms, N) -> Terms:
+def _compose_h(order: int, arg: Terms, N, memo: dict) -> Terms:
     c0 = arg.get(S.Zero, S.Zero)
     rest = {e: c for e, c in arg.items() if e != 0}
     rest = _clean(rest)
@@ -126,6 +127,7 @@ def _compose_h(order: int, arg: Terms, N) -> Terms:
         alpha = _edge_expansion(order, sign, n_terms)
         out: Terms = {S.Zero: alpha[0]} if alpha[0] != 0 else {}
         for k in range(1, n_terms):
+            _tick(memo)
             if alpha[k] == 0 or Rational(k, 2) * e0 >= N:
                 continue
             out = _add(out, {e: alpha[k] * c for e, c in _pow(y, Rational(k, 2), N).items()}, N)
@@ -142,6 +144,7 @@ def _compose_h(order: int, arg: Terms, N) -> Terms:
     k = 1
     du = min(rest)
     while k * du < N:
+        _tick(memo)
         deriv = sympy.diff(deriv, z)
         power = _mul(power, rest, N)
         coef = deriv.subs(z, c0) / sympy.factorial(k)
@@ -150,7 +153,25 @@ def _compose_h(order: int, arg: Terms, N) -> Terms:
     return out
 
 
+class SeriesTooSlowError(ValueError):
+    """A series expansion ran past its time limit (raised instead of hanging)."""
+
+
+def _tick(memo: dict) -> None:
+    deadline = memo.get(_DEADLINE)
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise SeriesTooSlowError(
+            f"the series expansion ran past its time limit of {deadline[1]:g} s (the work grows about "
+            "8-fold per order on 5-node dense motifs); ask for a lower order, or pass a larger "
+            "time_limit (None waits without limit)"
+        )
+
+
+_DEADLINE = object()
+
+
 def _series(expr: sympy.Expr, env: dict, N, memo: dict) -> Terms:
+    _tick(memo)
     if expr in memo:
         return memo[expr]
     if expr in env:
@@ -178,11 +199,12 @@ def _series(expr: sympy.Expr, env: dict, N, memo: dict) -> Terms:
             shift = -min(base) * q if base else 0
             out = _trunc(_pow(base, q, N + max(shift, 0)), N)
     elif isinstance(expr, _ArcCosH):
-        out = _compose_h(expr.order, _series(expr.args[0], env, N, memo), N)
+        out = _compose_h(expr.order, _series(expr.args[0], env, N, memo), N, memo)
     elif isinstance(expr, _ArcCosG):
         arg = _series(expr.args[0], env, N, memo)
         one_minus = _add({S.Zero: S.One}, {e: -c for e, c in arg.items()}, N)
-        out = _add({S.Zero: S.One}, {e: -c for e, c in _compose_h(expr.order, one_minus, N).items()}, N)
+        out = _add({S.Zero: S.One}, {e: -c for e, c in _compose_h(expr.order, one_minus, N, memo).items()},
+                   N)
     elif isinstance(expr, Abs):
         inner = _clean(_series(expr.args[0], env, N, memo))
         lead = inner[min(inner)] if inner else S.Zero
@@ -242,17 +264,36 @@ def _nice(c: sympy.Expr) -> sympy.Expr:
     return c
 
 
-def gap_series(d, order: int = 3, at: int = 1, quantity: str = "gap") -> SeriesResult:
-    """Series of a derivation's ``"gap"``, ``"offdiagonal"`` or ``"rule12"`` at ``C = at``."""
+#: Largest order (exponent) a series is expanded to; higher orders are refused at once.
+MAX_SERIES_ORDER = 24
+
+
+def gap_series(d, order: int = 3, at: int = 1, quantity: str = "gap",
+               time_limit: float | None = 60.0) -> SeriesResult:
+    """Series of a derivation's ``"gap"``, ``"offdiagonal"`` or ``"rule12"`` at ``C = at``.
+
+    The expansion stops with :class:`SeriesTooSlowError` once it has run
+    ``time_limit`` seconds (``None``: no limit); orders above
+    :data:`MAX_SERIES_ORDER` are refused before any work.
+    """
     if at not in (1, -1):
         raise ValueError(f"at={at!r}: series are expanded at C = 1 or C = -1")
-    N = Rational(order)
-    if not N > 0:
-        raise ValueError(f"order={order!r} must be > 0 (the exponent up to which terms are kept)")
+    try:
+        N = Rational(order)
+    except (TypeError, ValueError, sympy.SympifyError):
+        raise ValueError(f"order={order!r} must be a number > 0 (the exponent up to which terms are kept)") \
+            from None
+    if not N > 0 or N > MAX_SERIES_ORDER:
+        raise ValueError(f"order={order!r} must be > 0 and at most {MAX_SERIES_ORDER} (the exponent up to "
+                         "which terms are kept)")
+    if time_limit is not None and not (isinstance(time_limit, int | float) and time_limit > 0):
+        raise ValueError(f"time_limit={time_limit!r} must be a positive number of seconds or None")
     if quantity not in ("gap", "offdiagonal", "rule12"):
         raise ValueError(f"quantity={quantity!r}: use 'gap', 'offdiagonal' or 'rule12'")
     x = _X
     memo: dict = {}
+    if time_limit is not None:
+        memo[_DEADLINE] = (time.monotonic() + float(time_limit), float(time_limit))
     if at == 1:
         variable = Symbol("eps", nonnegative=True)
         env = {d.eps: {S.One: S.One}, d.C: {S.Zero: S.One, S.One: -S.One}}
@@ -268,5 +309,6 @@ def gap_series(d, order: int = 3, at: int = 1, quantity: str = "gap") -> SeriesR
         expr = {"gap": d.gap, "rule12": d.rule12, "offdiagonal": d.offdiagonal}[quantity]
         terms = _series(expr, env, N, memo)
     terms = {e: _nice(c) for e, c in _clean(terms).items()}
+    memo.pop(_DEADLINE, None)
     del x
     return SeriesResult(quantity, at, variable, N, terms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dagnngp.commands._common import dump_json, finite_float, int_range
+from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
 from dagnngp.limits import check_work
 
 #: Default limit of ``--max-work``, in estimated seconds of one core.
@@ -13,31 +14,9 @@ MAX_WORK = 120.0
 HELP = "closed-form (SymPy) node-by-node NNGP recursion of a motif, its 2x2 gap, rule (12) and series"
 
 
-def _params(items: list[str] | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--param {item!r}: write NAME=VALUE, e.g. --param slope=0.1")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"--param {item!r}: {value!r} is not a number") from None
-    return out
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string, e.g. 2_21_112 (0 zero, 1 skip, 2 linear)")
-    parser.add_argument("--model", choices=("exact", "paper"), default="exact",
-                        help="exact infinite-width limit (default) or the paper's recursion")
-    parser.add_argument("--activation", default="relu",
-                        help="relu (default), step, arccos2, leaky, abrelu (arccos0/arccos1 aliases)")
-    parser.add_argument("--param", action="append", metavar="NAME=VALUE",
-                        help="activation parameter, e.g. --param slope=0.1 (leaky), --param a=1 --param b=-1")
-    parser.add_argument("--c-sigma", type=finite_float, default=2.0, dest="c_sigma",
-                        help="weight variance scale (default 2, He initialisation)")
-    parser.add_argument("--sigma-b", type=finite_float, default=0.0, dest="sigma_b",
-                        help="bias standard deviation (default 0)")
+    add_kernel_options(parser)
     parser.add_argument("--series", type=int_range(0), default=3, metavar="ORDER",
                         help="keep series terms with exponent below ORDER (default 3; 0 to skip)")
     parser.add_argument("--latex", action="store_true", help="print the recursion as a LaTeX align* block")
@@ -133,13 +112,19 @@ def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c
 
 def run(args: argparse.Namespace) -> int:
     from dagnngp.motif import Motif
-    from dagnngp.theory import derive
 
-    params = _params(args.param)
     motif = Motif.coerce(args.motif)
     check_work(derive_seconds(motif, args.series),
                f"derive with {motif.n_nodes} nodes and --series {args.series}",
                args.max_work, "seconds (rough estimate)", "--max-work")
+    with variance_notice("derive", args.activation, args.c_sigma, kernel_options(args)["activation_params"]):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dagnngp.theory import derive
+
+    params = kernel_options(args)["activation_params"]
     if args.json:
         print(dump_json(derive_summary(args.motif, args.model, args.activation, args.c_sigma,
                                        args.sigma_b, params, args.series),

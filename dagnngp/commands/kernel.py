@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from dagnngp.commands._common import check_finite, correlation, dump_json, finite_float
+from dagnngp.commands._common import check_finite, correlation, dump_json
+from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
 
 HELP = "NNGP kernel, 2x2 gap and rule (12) of a motif for two unit-norm inputs with correlation C"
 
@@ -13,36 +14,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string, e.g. 2_21_112 (0 zero, 1 skip, 2 linear)")
     parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two inputs, in [-1, 1] (default 0.5)")
-    parser.add_argument("--model", choices=("exact", "paper"), default="exact",
-                        help="exact infinite-width limit (default) or the paper's recursion")
-    parser.add_argument("--c-sigma", type=finite_float, default=2.0, dest="c_sigma",
-                        help="weight variance scale (default 2, He initialisation)")
+    add_kernel_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 2.0) -> dict:
+def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 2.0, *,
+                   activation: str = "relu", activation_params: dict[str, float] | None = None,
+                   sigma_b: float = 0.0) -> dict:
     """Everything ``dagnngp kernel`` prints, as a dict.
+
+    Rule (12) is the paper's ReLU rule: ``None`` for any other activation.
 
     >>> kernel_summary("1_01_222", 0.0)["gap_2x2"]  # 3 (1 - h(0)) = 3 - 3/pi
     2.045070...
+    >>> kernel_summary("2", 0.0, activation="step")["offdiagonal"]  # c/2 (1 - acos(0)/pi)
+    0.5
     """
     from dagnngp.numerics import nngp, pair_gap, pair_gram, rule12
     from dagnngp.numerics.reference import as_motif
 
     m = as_motif(motif)
     K0, mu0 = pair_gram(C)
-    res = nngp(m, K0, mu0, model=model, c_sigma=c_sigma)
+    res = nngp(m, K0, mu0, model=model, c_sigma=c_sigma, activation=activation,
+               activation_params=activation_params, sigma_b=sigma_b)
     d_bar, m_bar = m.effective_depth_width()
     return {
         "motif": str(m),
         "model": model,
         "C": C,
+        "activation": activation,
+        "activation_params": dict(activation_params or {}),
         "c_sigma": c_sigma,
+        "sigma_b": sigma_b,
         "diagonal": float(res.output[0, 0]),
         "offdiagonal": float(res.output[0, 1]),
         "output_mean": float(res.output_mean[0]),
         "gap_2x2": pair_gap(res.output, 0, 1),
-        "rule12": float(rule12(m, C)),
+        "rule12": float(rule12(m, C)) if activation in ("relu", "arccos1") else None,
         "P": m.n_paths,
         "d_p": list(m.paths()),
         "effective_depth": d_bar,
@@ -51,17 +59,25 @@ def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 
 
 
 def run(args: argparse.Namespace) -> int:
-    s = kernel_summary(args.motif, args.C, args.model, args.c_sigma)
-    check_finite(s, f"--c-sigma {args.c_sigma:g} makes the kernel overflow float64; use a smaller one")
+    opts = kernel_options(args)
+    with variance_notice("kernel", opts["activation"], opts["c_sigma"], opts["activation_params"]):
+        s = kernel_summary(args.motif, args.C, **opts)
+    check_finite(s, f"--c-sigma {args.c_sigma:g} or --sigma-b {args.sigma_b:g} makes the kernel "
+                 "overflow float64; use smaller values")
     if args.json:
         print(dump_json(s))
         return 0
-    print(f"motif {s['motif']}  ({s['model']} model, c_sigma = {s['c_sigma']:g}), "
+    params = "".join(f", {k} = {v:g}" for k, v in sorted(s["activation_params"].items()))
+    print(f"motif {s['motif']}  ({s['model']} model, activation {s['activation']}{params}, "
+          f"c_sigma = {s['c_sigma']:g}, sigma_b = {s['sigma_b']:g}), "
           f"two unit-norm centred inputs with C = {s['C']:g}")
     print(f"  output diagonal      K_ii = {s['diagonal']:.10g}")
     print(f"  output off-diagonal  K_ij = {s['offdiagonal']:.10g}")
     print(f"  2x2 least eigenvalue      = {s['gap_2x2']:.10g}")
-    print(f"  rule (12)  P - sum h^d_p  = {s['rule12']:.10g}")
+    if s["rule12"] is None:
+        print("  rule (12)  P - sum h^d_p  : not defined (the paper's rule is for relu)")
+    else:
+        print(f"  rule (12)  P - sum h^d_p  = {s['rule12']:.10g}")
     print(f"  paths P = {s['P']},  d_p = {s['d_p']}")
     print(f"  effective depth/width (d_bar, m_bar) = ({s['effective_depth']:.6g}, "
           f"{s['effective_width']:.6g})")

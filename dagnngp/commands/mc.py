@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dagnngp.commands._common import add_max_memory, dump_json, finite_float, int_range
+from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
 from dagnngp.limits import check_memory, check_work
 
 #: Default limit of ``--max-work`` (about a minute or two of one core).
@@ -23,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--C", type=finite_float, default=0.5, dest="C",
                         help="correlation of the two unit centred inputs (default 0.5)")
     parser.add_argument("--seed", type=int_range(0), default=0, help="random seed (default 0)")
+    add_kernel_options(parser, models=("exact", "paper", "both"), default_model="both")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="what the networks compute in (default float64)")
     parser.add_argument("--alpha", type=finite_float, default=1e-3,
                         help="family-wise false-alarm rate of each model's test (default 1e-3)")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -81,11 +85,16 @@ def run(args: argparse.Namespace) -> int:
     e1 = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
     e2 = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
     X = np.stack([e1, C * e1 + np.sqrt(max(1 - C * C, 0.0)) * e2])
-    res = monte_carlo(args.motif, X, args.width, args.draws, seed=args.seed, sampler=args.sampler)
+    opts = kernel_options(args)
+    kernel = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+    models = ("exact", "paper") if opts["model"] == "both" else (opts["model"],)
+    with variance_notice("mc", opts["activation"], opts["c_sigma"], opts["activation_params"]):
+        res = monte_carlo(args.motif, X, args.width, args.draws, seed=args.seed, sampler=args.sampler,
+                          dtype=args.dtype, **kernel)
     rows = []
     comparisons = {}
-    for model in ("exact", "paper"):
-        K = nngp(res.motif, res.K0, res.mu0, model=model, backend="numpy").output
+    for model in models:
+        K = nngp(res.motif, res.K0, res.mu0, model=model, backend="numpy", **kernel).output
         cmp = compare_to_mc(K, res.mean, res.stderr, res.draws, alpha=args.alpha)
         comparisons[model] = {"kernel": K, "comparison": cmp}
     for i, j in ((0, 0), (0, 1), (1, 1)):
@@ -96,18 +105,23 @@ def run(args: argparse.Namespace) -> int:
         rows.append(row)
     verdicts = {m: ("rejected" if item["comparison"].rejected else "consistent")
                 for m, item in comparisons.items()}
-    threshold = comparisons["exact"]["comparison"].threshold
+    threshold = comparisons[models[0]]["comparison"].threshold
     if args.json:
         print(dump_json({"motif": str(res.motif), "width": res.width, "draws": res.draws,
-                         "sampler": res.sampler, "seed": res.seed, "C": C, "alpha": args.alpha,
-                         "threshold": threshold, "entries": rows, "verdicts": verdicts}))
+                          "sampler": res.sampler, "seed": res.seed, "C": C, "dtype": res.dtype,
+                          **kernel, "alpha": args.alpha,
+                          "threshold": threshold, "entries": rows, "verdicts": verdicts}))
         return 0
+    params = "".join(f" {k}={v:g}" for k, v in sorted(res.activation_params.items()))
     print(f"motif {res.motif}  width {res.width}  draws {res.draws}  sampler {res.sampler}  "
           f"seed {res.seed}  inputs: 2 unit centred, C = {C:g}")
-    print(f"{'entry':<8} {'MC mean':>9} {'stderr':>8} {'exact':>9} {'t':>7} {'paper':>9} {'t':>8}")
+    print(f"activation {res.activation}{params}  c_sigma {res.c_sigma:g}  sigma_b {res.sigma_b:g}  "
+          f"dtype {res.dtype}")
+    print(f"{'entry':<8} {'MC mean':>9} {'stderr':>8}"
+          + "".join(f" {model:>9} {'t':>7}" for model in models))
     for r in rows:
-        print(f"{r['entry']:<8} {r['mc']:>9.4f} {r['stderr']:>8.4f} {r['exact']:>9.4f} {r['t_exact']:>7.2f} "
-              f"{r['paper']:>9.4f} {r['t_paper']:>8.2f}")
+        print(f"{r['entry']:<8} {r['mc']:>9.4f} {r['stderr']:>8.4f}"
+              + "".join(f" {r[model]:>9.4f} {r['t_' + model]:>7.2f}" for model in models))
     print(f"Bonferroni |t| threshold {threshold:.2f} (false-alarm rate {args.alpha:g}, {res.draws - 1} "
-          f"d.o.f.): exact model {verdicts['exact']}, paper model {verdicts['paper']}")
+          "d.o.f.): " + ", ".join(f"{model} model {verdicts[model]}" for model in models))
     return 0

@@ -7,6 +7,7 @@ import argparse
 import numpy as np
 
 from dagnngp.commands._common import check_finite, correlation, dump_json, int_range
+from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
 
 HELP = "2x2 gap, rule (12) and path statistics of every motif with a given number of nodes"
 
@@ -19,18 +20,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of nodes (2..6; 5 nodes = 3^10 = 59,049 motifs; default 4)")
     parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two unit-norm centred inputs, in [-1, 1] (default 0.5)")
-    parser.add_argument("--model", choices=("exact", "paper"), default="exact",
-                        help="exact infinite-width limit (default) or the paper's recursion")
+    add_kernel_options(parser)
     parser.add_argument("--top", type=int_range(0), default=10,
                         help="how many best and worst motifs to list (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10) -> dict:
+def _relu_only(activation: str, activation_params: dict[str, float] | None) -> None:
+    if activation not in ("relu", "arccos1"):
+        raise ValueError(
+            f"the all-motif sweep kernel is ReLU only (--activation {activation} is not supported); "
+            "use 'dagnngp kernel MOTIF' with these options for single motifs"
+        )
+    if activation_params:
+        given = " ".join(f"--param {k}={v:g}" for k, v in sorted(activation_params.items()))
+        raise ValueError(f"relu takes no parameters ({given}); drop --param")
+
+
+def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10, *, c_sigma: float = 2.0,
+                  sigma_b: float = 0.0, activation: str = "relu",
+                  activation_params: dict[str, float] | None = None) -> dict:
     """Everything ``dagnngp sweep`` prints, as a dict.
 
     Only motifs with at least one input-to-output path are ranked (the others
-    have an all-zero output kernel).
+    have an all-zero output kernel).  The compiled all-motif kernel is ReLU
+    only: another activation (or any activation parameter) is refused with a
+    ``ValueError`` that says so.
 
     >>> s = sweep_summary(4, 0.5, "paper", top=1)
     >>> s["n_motifs"], s["n_with_path"], s["best"][0]["motif"]
@@ -40,7 +55,8 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10) -> 
 
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
         raise ValueError(f"--top must be a non-negative int, got {top!r}")
-    res = sweep(nodes, [C], model=model)
+    _relu_only(activation, activation_params)
+    res = sweep(nodes, [C], model=model, c_sigma=c_sigma, sigma_b=sigma_b)
     gap, rule = res.gap[:, 0], res.rule12[:, 0]
     with_path = np.flatnonzero(res.n_paths > 0)
     order = with_path[np.lexsort((with_path, -gap[with_path]))]  # by gap, descending; ties by code
@@ -61,6 +77,9 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10) -> 
         "nodes": res.n_nodes,
         "model": model,
         "C": float(C),
+        "activation": "relu",
+        "c_sigma": float(c_sigma),
+        "sigma_b": float(sigma_b),
         "n_motifs": len(res),
         "n_with_path": int(with_path.size),
         "rule12_below_gap": int(np.sum(diff < -tol)),
@@ -72,12 +91,17 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    s = sweep_summary(args.nodes, args.C, args.model, args.top)
-    check_finite(s, "the sweep overflowed float64")
+    opts = kernel_options(args)
+    model = opts.pop("model")
+    _relu_only(opts["activation"], opts["activation_params"])
+    with variance_notice("sweep", opts["activation"], opts["c_sigma"], opts["activation_params"]):
+        s = sweep_summary(args.nodes, args.C, model, args.top, **opts)
+    check_finite(s, "the sweep overflowed float64; use a smaller --c-sigma or --sigma-b")
     if args.json:
         print(dump_json(s))
         return 0
-    print(f"{s['n_motifs']} motifs with {s['nodes']} nodes ({s['model']} model), two unit-norm "
+    print(f"{s['n_motifs']} motifs with {s['nodes']} nodes ({s['model']} model, relu, "
+          f"c_sigma = {s['c_sigma']:g}, sigma_b = {s['sigma_b']:g}), two unit-norm "
           f"centred inputs with C = {s['C']:g}; {s['n_with_path']} have an input-output path")
     print(f"  rule (12) below the 2x2 gap: {s['rule12_below_gap']}, equal (rel. {EQUAL_RTOL:g}): "
           f"{s['rule12_equal_gap']}, above: {s['rule12_above_gap']}")

@@ -118,7 +118,7 @@ def dual_map(settings: Settings) -> dict:
 def _theory(motif: Motif, model: str) -> dict | None:
     """What the theory layer says about a motif; ``None`` when it is not installed."""
     try:
-        from dagnngp.theory.derive import derive
+        from dagnngp.theory.derivation import derive
     except ImportError:
         return None
     d = derive(motif, model=model)

@@ -40,6 +40,8 @@ from sympy import Abs, Add, S, Symbol, sqrt
 from dagnngp.motif import Motif, Op
 from dagnngp.theory.arccos import ArcCosineActivation, to_sympy_number
 from dagnngp.theory.arccos import activation as symbolic_activation
+from dagnngp.theory.program import Comb, Dual, Mean, Program, compile_program
+from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = [
     "C",
@@ -90,7 +92,7 @@ class NodeExpressions:
         return S.Zero if self.diagonal == 0 else self.offdiagonal / self.diagonal
 
 
-# --------------------------------------------------------------------------- unit recursion
+# --------------------------------------------------------------------------- executing the program
 @dataclass
 class _Unit:
     V: sympy.Expr  # diagonal (both samples)
@@ -98,162 +100,102 @@ class _Unit:
     D: sympy.Expr  # V - off, in eps
 
 
+class _UnitAlgebra:
+    """Pair values of two unit-norm centred inputs: ``(V, off, D)``; vec values: one scalar."""
+
+    def __init__(self, act: ArcCosineActivation, c, sb2) -> None:
+        self.act, self.c, self.sb2 = act, c, sb2
+
+    def zero(self) -> _Unit:
+        return _Unit(S.Zero, S.Zero, S.Zero)
+
+    def dual(self, x: _Unit) -> _Unit:
+        p = x.V + self.sb2
+        if p == 0:
+            return self.zero()
+        d = self.c * self.act.second_moment(p)
+        return _Unit(d, d * self.act.h((x.off + self.sb2) / p), d * self.act.G(x.D / p))
+
+    def mean(self, x: _Unit) -> sympy.Expr:
+        p = x.V + self.sb2
+        return S.Zero if p == 0 else sqrt(self.c) * self.act.mean(p)
+
+    def comb(self, pairs: list[tuple[object, _Unit]], outers: list[tuple[object, object, object]]) -> _Unit:
+        V = [c * x.V for c, x in pairs] + [c * a * b for c, a, b in outers]
+        off = [c * x.off for c, x in pairs] + [c * a * b for c, a, b in outers]
+        return _Unit(Add(*V), Add(*off), Add(*(c * x.D for c, x in pairs)))
+
+    def vcomb(self, terms: list[tuple[object, object]]) -> sympy.Expr:
+        return Add(*(c * v for c, v in terms))
+
+
+class _GeneralAlgebra:
+    """Pair values ``(ii, ij, ji, jj) = <X_a,p, X_b,q>`` of two general inputs; vec values ``(i, j)``."""
+
+    def __init__(self, act: ArcCosineActivation, c, sb2) -> None:
+        self.act, self.c, self.sb2 = act, c, sb2
+
+    def zero(self) -> tuple:
+        return (S.Zero,) * 4
+
+    def dual(self, x: tuple) -> tuple:
+        ii, ij, _, jj = x
+        pi_, pj = ii + self.sb2, jj + self.sb2
+        di = self.c * self.act.second_moment(pi_)
+        dj = self.c * self.act.second_moment(pj)
+        dij = S.Zero if (di == 0 or dj == 0) else sqrt(di * dj) * self.act.h((ij + self.sb2) / sqrt(pi_ * pj))
+        return (di, dij, dij, dj)
+
+    def mean(self, x: tuple) -> tuple:
+        return (sqrt(self.c) * self.act.mean(x[0] + self.sb2), sqrt(self.c) * self.act.mean(x[3] + self.sb2))
+
+    def comb(self, pairs: list, outers: list) -> tuple:
+        acc: list[list] = [[], [], [], []]
+        for c, x in pairs:
+            for k in range(4):
+                acc[k].append(c * x[k])
+        for c, (ai, aj), (bi, bj) in outers:
+            for k, v in enumerate((ai * bi, ai * bj, aj * bi, aj * bj)):
+                acc[k].append(c * v)
+        return tuple(Add(*a) for a in acc)
+
+    def vcomb(self, terms: list) -> tuple:
+        return (Add(*(c * v[0] for c, v in terms)), Add(*(c * v[1] for c, v in terms)))
+
+
+def _execute(program: Program, alg, K0, mu0) -> tuple[list, list]:
+    """Run ``program`` in a symbolic algebra; returns every node's (Gram, mean) value."""
+    pairs: dict[int, object] = {0: K0}
+    vecs: dict[int, object] = {0: mu0}
+    for ins in program.instructions:
+        if isinstance(ins, Dual):
+            pairs[ins.out] = alg.dual(pairs[ins.src])
+        elif isinstance(ins, Mean):
+            vecs[ins.out] = alg.mean(pairs[ins.src])
+        elif isinstance(ins, Comb):
+            pairs[ins.out] = alg.comb([(c, pairs[r]) for c, r in ins.pairs],
+                                      [(c, vecs[a], vecs[b]) for c, a, b in ins.outers])
+        else:
+            vecs[ins.out] = alg.vcomb([(c, vecs[r]) for c, r in ins.terms])
+    grams = [pairs[r] for r in program.node_gram]
+    means = [vecs[r] if r is not None else None for r in program.node_mean]
+    return grams, means
+
+
 def _unit_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2):
     """Diagonal, off-diagonal and distance of every node for unit centred inputs."""
-    nodes: list[_Unit] = [_Unit(S.One, C, EPS)]
-    mu: list[sympy.Expr] = [S.Zero]
-    exact = model == "exact"
-    edge: dict[int, tuple[sympy.Expr, sympy.Expr, sympy.Expr, sympy.Expr]] = {}
-    cross_cache: dict[tuple[int, int], _Unit] = {}
-
-    def linear(s: int):
-        """(dual diagonal, dual off, dual distance, edge mean) of a linear edge leaving s."""
-        if s not in edge:
-            p = nodes[s].V + sb2
-            if p == 0:
-                edge[s] = (S.Zero, S.Zero, S.Zero, S.Zero)
-            else:
-                d = c * act.second_moment(p)
-                q = nodes[s].off + sb2
-                edge[s] = (d, d * act.h(q / p), d * act.G(nodes[s].D / p), sqrt(c) * act.mean(p))
-        return edge[s]
-
-    def cross(t: int, u: int) -> _Unit:
-        if t == u:
-            return nodes[t]
-        if t < u:
-            t, u = u, t
-        key = (t, u)
-        if key not in cross_cache:
-            V, off, D = [], [], []
-            for s in m.sources(t, Op.LINEAR):
-                k = linear(s)[3] * mu[u]
-                V.append(k)
-                off.append(k)
-            for s in m.sources(t, Op.SKIP):
-                x = cross(s, u)
-                V.append(x.V)
-                off.append(x.off)
-                D.append(x.D)
-            cross_cache[key] = _Unit(Add(*V), Add(*off), Add(*D))
-        return cross_cache[key]
-
-    for t in range(1, m.n_nodes):
-        lin = m.sources(t, Op.LINEAR)
-        skip = m.sources(t, Op.SKIP)
-        V, off, D = [], [], []
-        for s in lin:
-            d, o, dd, _ = linear(s)
-            V.append(d)
-            off.append(o)
-            D.append(dd)
-        const = []
-        if exact:
-            A = Add(*(linear(s)[3] for s in lin))
-            M = Add(*(mu[s] for s in skip))
-            if len(lin) > 1:
-                for i, s in enumerate(lin):
-                    for s2 in lin[i + 1:]:
-                        const.append(2 * linear(s)[3] * linear(s2)[3])
-            if lin and skip:
-                const.append(2 * A * M)
-            mu.append(A + M)
-        else:
-            mu.append(S.Zero)
-        V.extend(const)
-        off.extend(const)
-        for i, s in enumerate(skip):
-            V.append(nodes[s].V)
-            off.append(nodes[s].off)
-            D.append(nodes[s].D)
-            if exact:
-                for s2 in skip[i + 1:]:
-                    x = cross(s2, s)
-                    V.append(2 * x.V)
-                    off.append(2 * x.off)
-                    D.append(2 * x.D)
-        nodes.append(_Unit(Add(*V), Add(*off), Add(*D)))
-    return nodes, mu
+    grams, means = _execute(compile_program(m, model), _UnitAlgebra(act, c, sb2),
+                            _Unit(S.One, C, EPS), S.Zero)
+    return grams, [S.Zero if mu is None else mu for mu in means]
 
 
-# --------------------------------------------------------------------------- general recursion
 def _general_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2):
     """``(K_ii, K_jj, K_ij, mu_i, mu_j)`` of every node for two general inputs."""
-    # a block is (ii, ij, ji, jj) = <X_t,p , X_u,q>; auto-Grams have ij == ji
-    K: list[tuple] = [(K_ii, K_ij, K_ij, K_jj)]
-    mu: list[tuple] = [(mu_i, mu_j)]
-    exact = model == "exact"
-    edge: dict[int, tuple] = {}
-    cache: dict[tuple[int, int], tuple] = {}
-
-    def linear(s: int):
-        if s not in edge:
-            ii, ij, _, jj = K[s]
-            pi_, pj = ii + sb2, jj + sb2
-            di = c * act.second_moment(pi_)
-            dj = c * act.second_moment(pj)
-            dij = S.Zero if (di == 0 or dj == 0) else sqrt(di * dj) * act.h((ij + sb2) / sqrt(pi_ * pj))
-            ai = sqrt(c) * act.mean(pi_)
-            aj = sqrt(c) * act.mean(pj)
-            edge[s] = ((di, dij, dij, dj), (ai, aj))
-        return edge[s]
-
-    def cross(t: int, u: int):
-        if t == u:
-            return K[t]
-        if t < u:
-            ii, ij, ji, jj = cross(u, t)
-            return (ii, ji, ij, jj)
-        key = (t, u)
-        if key not in cache:
-            acc: list[list] = [[], [], [], []]
-            for s in m.sources(t, Op.LINEAR):
-                ai, aj = linear(s)[1]
-                mi, mj = mu[u]
-                for k, v in enumerate((ai * mi, ai * mj, aj * mi, aj * mj)):
-                    acc[k].append(v)
-            for s in m.sources(t, Op.SKIP):
-                for k, v in enumerate(cross(s, u)):
-                    acc[k].append(v)
-            cache[key] = tuple(Add(*a) for a in acc)
-        return cache[key]
-
-    for t in range(1, m.n_nodes):
-        lin = m.sources(t, Op.LINEAR)
-        skip = m.sources(t, Op.SKIP)
-        acc: list[list] = [[], [], [], []]
-
-        def add(block, acc=acc):
-            for k, v in enumerate(block):
-                acc[k].append(v)
-
-        for s in lin:
-            add(linear(s)[0])
-        if exact:
-            Ai = Add(*(linear(s)[1][0] for s in lin))
-            Aj = Add(*(linear(s)[1][1] for s in lin))
-            Mi = Add(*(mu[s][0] for s in skip))
-            Mj = Add(*(mu[s][1] for s in skip))
-            for i, s in enumerate(lin):
-                for s2 in lin[i + 1:]:
-                    (ai, aj), (bi, bj) = linear(s)[1], linear(s2)[1]
-                    add((ai * bi + bi * ai, ai * bj + bi * aj, aj * bi + bj * ai, aj * bj + bj * aj))
-            if lin and skip:
-                add((2 * Ai * Mi, Ai * Mj + Mi * Aj, Aj * Mi + Mj * Ai, 2 * Aj * Mj))
-            mu.append((Ai + Mi, Aj + Mj))
-        else:
-            mu.append((S.Zero, S.Zero))
-        for i, s in enumerate(skip):
-            add(K[s])
-            if exact:
-                for s2 in skip[i + 1:]:
-                    x = cross(s2, s)
-                    y = (x[0], x[2], x[1], x[3])  # transpose
-                    add(tuple(a + b for a, b in zip(x, y, strict=True)))
-        ii, ij, _, jj = (Add(*a) for a in acc)
-        K.append((ii, ij, ij, jj))
-    return [{"K_ii": k[0], "K_jj": k[3], "K_ij": k[1], "mu_i": mu_t[0], "mu_j": mu_t[1]}
-            for k, mu_t in zip(K, mu, strict=True)]
+    grams, means = _execute(compile_program(m, model), _GeneralAlgebra(act, c, sb2),
+                            (K_ii, K_ij, K_ij, K_jj), (mu_i, mu_j))
+    return [{"K_ii": k[0], "K_jj": k[3], "K_ij": k[1],
+             "mu_i": S.Zero if mu_t is None else mu_t[0], "mu_j": S.Zero if mu_t is None else mu_t[1]}
+            for k, mu_t in zip(grams, means, strict=True)]
 
 
 def _rule_text(m: Motif, t: int, model: str, act_name: str) -> str:
@@ -336,18 +278,20 @@ class Derivation:
         return (a + c) / 2 - sqrt(((a - c) / 2) ** 2 + b**2)
 
     # ---- forms
-    def series(self, order: int = 3, at: int = 1, quantity: str = "gap"):
+    def series(self, order: int = 3, at: int = 1, quantity: str = "gap", time_limit: float | None = 60.0):
         """Puiseux expansion of the gap (or ``"offdiagonal"``/``"rule12"``) at ``C = +-1``.
 
         ``at=1`` expands in ``eps`` with ``C = 1 - eps``; ``at=-1`` in ``delta``
         with ``C = -1 + delta``.  Terms with exponent below ``order`` are kept.
+        The work grows fast with the order; past ``time_limit`` seconds the
+        expansion stops with a ``ValueError`` (``None`` waits without limit).
 
         >>> derive("2_21_112", model="paper").series(2).leading
         (4, 1)
         """
         from dagnngp.theory.series import gap_series
 
-        return gap_series(self, order=order, at=at, quantity=quantity)
+        return gap_series(self, order=order, at=at, quantity=quantity, time_limit=time_limit)
 
     def latex(self) -> str:
         """The whole recursion as a LaTeX ``align*`` block."""
@@ -407,21 +351,25 @@ _as_motif = Motif.coerce
 
 def derive(
     motif: Motif | str,
-    model: str = "exact",
-    activation: str = "relu",
-    c_sigma: object = 2,
-    sigma_b: object = 0,
+    model: str | None = None,
+    activation: str | None = None,
+    c_sigma: object = None,
+    sigma_b: object = None,
     *,
     activation_params: dict[str, object] | None = None,
+    spec: KernelSpec | None = None,
     general: bool = True,
 ) -> Derivation:
     """Derive a motif's NNGP recursion in closed form.
 
     ``activation`` is one of
-    :data:`dagnngp.theory.arccos.KNOWN_ACTIVATIONS`; ``c_sigma`` the weight
-    variance scale; ``sigma_b`` the bias standard deviation (the pre-activation
-    Gram is ``K + sigma_b^2``).  Results are cached by canonical motif string and
-    parameters.  ``general=False`` skips the general-input expressions.
+    :data:`dagnngp.theory.arccos.KNOWN_ACTIVATIONS` (default ``"relu"``); ``c_sigma``
+    the weight variance scale (default 2); ``sigma_b`` the bias standard deviation
+    (default 0; the pre-activation Gram is ``K + sigma_b^2``); ``model`` is
+    ``"exact"`` (default) or ``"paper"``.  ``spec`` (a
+    :class:`~dagnngp.theory.spec.KernelSpec`) gives these options at once.
+    Results are cached by canonical motif string and parameters.  ``general=False``
+    skips the general-input expressions.
 
     >>> d = derive("1_01_222")          # exact model: the means add 6/pi
     >>> d.diagonal
@@ -430,6 +378,10 @@ def derive(
     3*G(eps)
     """
     m = _as_motif(motif)
+    spec = resolve_spec(spec, model=model, activation=activation, c_sigma=c_sigma, sigma_b=sigma_b,
+                        activation_params=activation_params)
+    model, activation, c_sigma, sigma_b = spec.model, spec.activation, spec.c_sigma, spec.sigma_b
+    activation_params = spec.params
     if model not in MODELS:
         raise ValueError(
             f"model={model!r} is not known; use 'exact' (the true infinite-width limit, "
