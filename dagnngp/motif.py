@@ -25,6 +25,7 @@ This module knows nothing of kernels; it is pure combinatorics.
 from __future__ import annotations
 
 import enum
+import operator
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -54,25 +55,30 @@ class Op(enum.IntEnum):
 
     @classmethod
     def coerce(cls, value: object, where: str = "") -> Op:
-        """Turn an ``Op``, a digit (0/1/2) or a name into an ``Op``."""
+        """Turn an ``Op``, a digit (0/1/2, NumPy integers included) or a name into an ``Op``.
+
+        >>> Op.coerce("skip"), Op.coerce(2)
+        (<Op.SKIP: 1>, <Op.LINEAR: 2>)
+        """
         at = f" at {where}" if where else ""
         if isinstance(value, Op):
             return value
-        if isinstance(value, bool):
+        if isinstance(value, bool) or type(value).__name__ == "bool_":
             raise MotifError(f"edge operation{at} is a bool ({value!r}); use 'zero', 'skip' or 'linear'")
-        if isinstance(value, int):
+        number = _as_int(value)
+        if number is not None:
             try:
-                return cls(value)
+                return cls(number)
             except ValueError:
                 raise MotifError(
-                    f"unknown edge operation {value!r}{at}: use 0 (zero), 1 (skip) or 2 (linear)"
+                    f"unknown edge operation {_clip(number)}{at}: use 0 (zero), 1 (skip) or 2 (linear)"
                 ) from None
         if isinstance(value, str):
             key = value.strip().lower()
             if key in _OP_NAMES:
                 return _OP_NAMES[key]
             raise MotifError(
-                f"unknown edge operation {value!r}{at}: use 'zero', 'skip' or 'linear' "
+                f"unknown edge operation {_echo(value)}{at}: use 'zero', 'skip' or 'linear' "
                 f"(aliases: {', '.join(sorted(k for k in _OP_NAMES if not k.isdigit()))})"
             )
         raise MotifError(
@@ -86,7 +92,41 @@ _OP_NAMES: dict[str, Op] = {
     "2": Op.LINEAR, "linear": Op.LINEAR, "lin": Op.LINEAR, "relu": Op.LINEAR,
 }
 
-_GROUP_RE = re.compile(r"^[0-9]+$")
+#: Anything but an ASCII digit or '_' (so "٢", "２" and "²", which pass ``str.isdigit``, are refused).
+_BAD_CHAR_RE = re.compile(r"[^0-9_]")
+
+#: Longest part of a bad input quoted back in an error message.
+ECHO_LIMIT = 40
+
+
+def _echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``repr(text)``, cut to about ``limit`` characters (and its length given) when it is longer.
+
+    >>> _echo("2_21"), _echo("2" * 100, limit=10)
+    ("'2_21'", "'2222222222...' (100 characters)")
+    """
+    shown = repr(text[: limit + 1])
+    if len(text) <= limit and len(shown) <= limit + 2:
+        return shown
+    return shown[: limit + 1] + f"...' ({len(text)} characters)"
+
+
+def _clip(obj: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(obj)`` (strings as :func:`_echo`), cut to about ``limit`` characters."""
+    if isinstance(obj, str):
+        return _echo(obj, limit)
+    text = repr(obj)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _as_int(value: object) -> int | None:
+    """``value`` as a Python int if it is an integer (NumPy integers included) and not a bool."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -138,10 +178,19 @@ class Motif:
 
     @classmethod
     def parse(cls, text: str) -> Motif:
-        """Parse the paper code's string (``"2_21_112"``) or a NAS-Bench-201 cell.
+        """Parse the paper code's string, e.g. ``"2_21_112"``.
+
+        Only the ASCII digits ``0``, ``1``, ``2`` and the separator ``_`` are
+        accepted (surrounding whitespace is ignored); anything else raises
+        :class:`MotifError`.  NAS-Bench-201 cell strings are converted by
+        :func:`dagnngp.nas.parse_nb201`, not here.
 
         >>> Motif.parse("2_02_002").n_nodes
         4
+        >>> Motif.parse("2_2x")
+        Traceback (most recent call last):
+        ...
+        dagnngp.motif.MotifError: '2_2x': group 2 ('2x') has the character 'x' ...
         """
         if not isinstance(text, str):
             raise MotifError(f"motif text must be a str, not {type(text).__name__}")
@@ -151,41 +200,48 @@ class Motif:
                 "empty motif string: write one group per target node, e.g. '2_21_112' "
                 "(0 zero, 1 skip, 2 linear)"
             )
+        shown = _echo(raw)
         if raw.startswith("|"):
-            from dagnngp.nas import parse_nb201  # lazy: NAS encodings live there
-
-            return parse_nb201(raw).motif
-        groups = raw.split("_")
-        if len(groups) + 1 > MAX_NODES:
             raise MotifError(
-                f"{text!r} describes {len(groups) + 1} nodes; the maximum is {MAX_NODES}"
+                f"{shown} looks like a NAS-Bench-201 cell, not a motif string; convert it with "
+                "dagnngp.nas.parse_nb201(text).motif (the command line accepts both)"
+            )
+        # counted before any per-group work, so an oversize input costs one linear scan
+        n_nodes = raw.count("_") + 2
+        if n_nodes > MAX_NODES:
+            raise MotifError(
+                f"{shown} describes {n_nodes} nodes; the maximum is {MAX_NODES} (dagnngp.motif.MAX_NODES)"
+            )
+        bad = _BAD_CHAR_RE.search(raw)
+        if bad is not None:
+            ch = bad.group()
+            pos = bad.start()
+            t = raw.count("_", 0, pos) + 1
+            group = raw.split("_")[t - 1]
+            kind = ", a non-ASCII digit" if ch.isnumeric() else ""
+            raise MotifError(
+                f"{shown}: group {t} ({_echo(group)}) has the character {ch!r} at position {pos}{kind}; "
+                "use only the ASCII digits 0 (zero), 1 (skip), 2 (linear) and '_' between groups"
             )
         rows: list[tuple[Op, ...]] = []
-        for t, group in enumerate(groups, start=1):
+        for t, group in enumerate(raw.split("_"), start=1):
             if not group:
                 raise MotifError(
-                    f"{text!r}: group {t} (node {t}) is empty; it needs {t} digit(s), "
-                    "one per source node"
-                )
-            if not _GROUP_RE.match(group):
-                bad = next(ch for ch in group if not ch.isdigit())
-                raise MotifError(
-                    f"{text!r}: group {t} ({group!r}) has the character {bad!r}; "
-                    "use only the digits 0 (zero), 1 (skip), 2 (linear)"
+                    f"{shown}: group {t} (node {t}) is empty; it needs {t} digit(s), one per source node"
                 )
             if len(group) != t:
                 raise MotifError(
-                    f"{text!r}: group {t} ({group!r}) has {len(group)} digit(s) but node {t} "
+                    f"{shown}: group {t} ({_echo(group)}) has {len(group)} digit(s) but node {t} "
                     f"has {t} possible source(s) 0..{t - 1}; group t must have t digits"
                 )
             row = []
             for s, ch in enumerate(group):
                 if ch not in "012":
                     raise MotifError(
-                        f"{text!r}: digit {ch!r} for edge ({s}, {t}) in group {t} is not an op; "
+                        f"{shown}: digit {ch!r} for edge ({s}, {t}) in group {t} is not an op; "
                         "use 0 (zero), 1 (skip) or 2 (linear)"
                     )
-                row.append(Op(int(ch)))
+                row.append(Op(ord(ch) - 48))
             rows.append(tuple(row))
         return cls(tuple(rows))
 
@@ -193,39 +249,41 @@ class Motif:
     def from_edges(cls, n_nodes: int, edges: Mapping[tuple[int, int], object]) -> Motif:
         """Build a motif from ``{(s, t): op}``; missing pairs are zero edges.
 
-        ``op`` may be an :class:`Op`, a digit or a name (``"zero"``, ``"skip"``, ``"linear"``).
+        ``op`` may be an :class:`Op`, a digit or a name (``"zero"``, ``"skip"``, ``"linear"``);
+        node indices and digits may be NumPy integers.
 
         >>> str(Motif.from_edges(4, {(0, 1): 2, (0, 2): 2, (2, 3): 2, (0, 3): 1,
         ...                          (1, 2): 1, (1, 3): 1}))
         '2_21_112'
         """
-        if isinstance(n_nodes, bool) or not isinstance(n_nodes, int):
+        count = _as_int(n_nodes)
+        if count is None:
             raise MotifError(f"n_nodes must be an int, not {type(n_nodes).__name__}")
+        n_nodes = count
         if n_nodes < 2:
             raise MotifError(f"a motif needs at least 2 nodes, got n_nodes={n_nodes}")
         if n_nodes > MAX_NODES:
-            raise MotifError(f"n_nodes={n_nodes} exceeds the maximum of {MAX_NODES}")
+            raise MotifError(f"n_nodes={_clip(n_nodes)} exceeds the maximum of {MAX_NODES}")
         if not isinstance(edges, Mapping):
             raise MotifError("edges must be a mapping {(s, t): op}")
         table = [[Op.ZERO] * t for t in range(1, n_nodes)]
         for key, op in edges.items():
-            if not (isinstance(key, tuple) and len(key) == 2 and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in key
-            )):
-                raise MotifError(f"edge key {key!r} must be a pair of ints (source, target)")
-            s, t = key
+            pair = tuple(_as_int(v) for v in key) if isinstance(key, tuple) and len(key) == 2 else ()
+            if len(pair) != 2 or None in pair:
+                raise MotifError(f"edge key {_clip(key)} must be a pair of ints (source, target)")
+            s, t = pair
             if s == t:
-                raise MotifError(f"edge {key!r} is a self-loop; edges go from s to t with s < t")
+                raise MotifError(f"edge {(s, t)!r} is a self-loop; edges go from s to t with s < t")
             if s > t:
                 raise MotifError(
-                    f"edge {key!r} goes backward; edges go forward from s to t with s < t "
+                    f"edge {_clip((s, t))} goes backward; edges go forward from s to t with s < t "
                     f"(did you mean ({t}, {s})?)"
                 )
             if s < 0 or t >= n_nodes:
                 raise MotifError(
-                    f"edge {key!r} names a node outside 0..{n_nodes - 1}"
+                    f"edge {_clip((s, t))} names a node outside 0..{n_nodes - 1}"
                 )
-            table[t - 1][s] = Op.coerce(op, where=f"edge {key!r}")
+            table[t - 1][s] = Op.coerce(op, where=f"edge {(s, t)!r}")
         return cls(tuple(tuple(row) for row in table))
 
     # ---------------------------------------------------------------- basics

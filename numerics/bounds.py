@@ -1,4 +1,12 @@
-"""Least-eigenvalue bounds: the 2x2 gap of Lemma 3.3, its minimum, and rule (12).
+"""Least-eigenvalue bounds: the pair gap of Lemma 3.3, its minimum, and rule (12).
+
+Three different "gaps" appear in the toolkit; this module holds the first:
+
+* the *pair gap* -- the least eigenvalue of the 2x2 principal submatrix of a Gram on
+  two inputs (:func:`least_eigenvalue_2x2`, :func:`pair_gap`, :func:`min_pair_gap`);
+* the *dual gap* ``1 - h(C)`` of the dual map (:func:`dagnngp.numerics.dual.dual_gap`);
+* the *distance map* ``G(eps) = 1 - h(1 - eps)`` (:func:`dagnngp.numerics.dual.G`), which
+  rule (12) iterates.
 
 >>> from dagnngp import Motif
 >>> round(float(rule12(Motif.parse("2_21_112"), 0.5)), 5)
@@ -10,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from dagnngp.motif import Motif
-from dagnngp.numerics.dual import relu_gap_from_distance
+from dagnngp.numerics.dual import G
 from dagnngp.numerics.reference import as_motif
 from dagnngp.numerics.validate import check_gram
 
@@ -37,7 +45,7 @@ def least_eigenvalue_2x2(a: object, c: object, b: object) -> np.ndarray:
 
 
 def pair_gap(K: object, i: int, j: int) -> float:
-    """2x2 least eigenvalue of the principal submatrix of ``K`` on inputs ``i != j``."""
+    """The pair gap: least eigenvalue of the 2x2 principal submatrix of ``K`` on inputs ``i != j``."""
     K = np.asarray(K)
     n = K.shape[0]
     if i == j or not (0 <= i < n and 0 <= j < n):
@@ -46,7 +54,7 @@ def pair_gap(K: object, i: int, j: int) -> float:
 
 
 def min_pair_gap(K: object) -> tuple[float, int, int]:
-    """``min_{i != j}`` of the 2x2 gap, with the minimising pair: Lemma 3.3's upper bound.
+    """``min_{i != j}`` of the pair gap, with the minimising pair: Lemma 3.3's upper bound.
 
     >>> min_pair_gap(np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.0]]))
     (0.5, 0, 1)
@@ -72,8 +80,9 @@ def least_eigenvalue(K: object) -> float:
 def rule12(motif: Motif | str, C: object) -> np.ndarray:
     """Rule (12) of the paper at correlation ``C``: ``P - sum_p h^{d_p}(C)``.
 
-    Evaluated as ``sum_p (1 - h^{d_p}(C))`` with the gap carried from map to map,
-    so it keeps relative accuracy as ``C -> 1``.  Vectorised over ``C``.
+    Evaluated as ``sum_p (1 - h^{d_p}(C))``: the distance ``1 - h^d(C)`` is carried
+    from map to map by the distance map ``G``, so it keeps relative accuracy as
+    ``C -> 1``.  Vectorised over ``C``.
     """
     m = as_motif(motif)
     C = np.asarray(C, dtype=float)
@@ -81,11 +90,11 @@ def rule12(motif: Motif | str, C: object) -> np.ndarray:
         raise ValueError("correlations C must be finite and lie in [-1, 1]")
     counts = m.path_depth_counts()
     total = np.zeros_like(C)
-    gap = 1.0 - C
+    distance = 1.0 - C
     for d in range(max(counts, default=-1) + 1):
         if d > 0:
-            gap = relu_gap_from_distance(gap)
-        total = total + counts.get(d, 0) * gap
+            distance = G(np, distance)
+        total = total + counts.get(d, 0) * distance
     return total
 
 

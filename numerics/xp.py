@@ -4,16 +4,11 @@ Helpers here are reusable by other numeric modules:
 
 * :func:`array_namespace` / :func:`is_numpy_array` / :func:`to_numpy` -- namespace
   plumbing through ``array-api-compat``;
-* :func:`relu_h_xp` -- the ReLU dual map ``h(C)`` written against a namespace with
-  the same arcsine rational approximation and small-angle series as the Numba
-  kernel (:mod:`dagnngp.numerics.fused`): ``sqrt``, multiply-adds and one division;
-* :func:`relu_dual_xp`, :func:`relu_mean_xp` -- the Gram-level maps;
-* :func:`nngp_xp` -- the whole-matrix recursion (paper and exact models);
-* :func:`dual_map_c_source` / :func:`cupy_dual_kernel` -- the same expression as C
-  source text, compiled on a GPU as a ``cupy.ElementwiseKernel``.
-
-CuPy is imported only when a CuPy array arrives or :func:`cupy_dual_kernel` is
-called; without it (or without a GPU) the error says so.
+* :func:`relu_h_xp`, :func:`relu_dual_xp`, :func:`relu_mean_xp` -- the ReLU maps in a
+  namespace: thin names for the primitives of :mod:`dagnngp.numerics.dual`, which are
+  written once against ``xp`` and serve NumPy, CuPy (on a GPU: the same code, no
+  hand-written kernel) and every other array-API library;
+* :func:`nngp_xp` -- the whole-matrix recursion (paper and exact models).
 
 >>> import numpy as np
 >>> float(relu_h_xp(np.asarray([0.5]), np)[0]).__round__(7)
@@ -28,13 +23,10 @@ from typing import Any
 import numpy as np
 
 from dagnngp.motif import Motif, Op
-from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES
+from dagnngp.numerics.dual import dual_gram, h
 
 __all__ = [
-    "CupyUnavailableError",
     "array_namespace",
-    "cupy_dual_kernel",
-    "dual_map_c_source",
     "is_numpy_array",
     "nngp_xp",
     "relu_dual_xp",
@@ -42,15 +34,6 @@ __all__ = [
     "relu_mean_xp",
     "to_numpy",
 ]
-
-# the same constants as the Numba kernel (fdlibm asin on [0, 1/2]; J series, 11 terms)
-_P, _Q, _J = ASIN_P, ASIN_Q, J_SERIES
-_J_SWITCH = 1.0
-
-
-class CupyUnavailableError(RuntimeError):
-    """CuPy or a CUDA device is missing; the message says how to get one."""
-
 
 def array_namespace(*arrays: Any) -> Any:
     """The array-API namespace of ``arrays`` (NumPy arrays give array-api-compat's NumPy wrapper).
@@ -85,39 +68,13 @@ def to_numpy(x: Any) -> np.ndarray:
         return np.from_dlpack(x)
 
 
-def _horner(xp: Any, coefs: tuple[float, ...], z: Any) -> Any:
-    acc = xp.zeros_like(z) + coefs[-1]
-    for c in reversed(coefs[:-1]):
-        acc = acc * z + c
-    return acc
-
-
 def relu_h_xp(C: Any, xp: Any) -> Any:
-    """``h(C)`` elementwise in namespace ``xp``, full relative accuracy as ``C -> -1``.
-
-    No ``arccos``/``atan2``: the angle ``pi - arccos C`` comes from a rational
-    arcsine on ``[0, 1/2]`` (half-angle reduction where ``|C| > 1/2``) and
-    ``sin t - t cos t`` from its Taylor series below ``t = 1``.
+    """``h(C)`` elementwise in namespace ``xp``: :func:`dagnngp.numerics.dual.h` with the arguments swapped.
 
     >>> relu_h_xp(np.asarray([-1.0, 0.0, 1.0]), np).round(7).tolist()
     [0.0, 0.3183099, 1.0]
     """
-    C = xp.clip(C, -1.0, 1.0)
-    omc = 1.0 - C
-    opc = 1.0 + C
-    big = C > 0.5
-    small = C < -0.5
-    outer = xp.abs(C) > 0.5
-    z_outer = xp.where(big, 0.5 * omc, 0.5 * opc)
-    z = xp.where(outer, z_outer, C * C)
-    x = xp.where(outer, xp.sqrt(z_outer), C)
-    r = x + x * (z * _horner(xp, _P, z) / _horner(xp, _Q, z))
-    phi = xp.where(big, math.pi - 2.0 * r, xp.where(small, 2.0 * r, 0.5 * math.pi + r))
-    s = xp.sqrt(xp.clip(omc * opc, 0.0, None))
-    t2 = phi * phi
-    series = _horner(xp, _J, t2) * t2 * phi
-    J = xp.where(phi < _J_SWITCH, series, s + phi * C)
-    return J / math.pi
+    return h(xp, C)
 
 
 def relu_mean_xp(diag: Any, xp: Any, c_sigma: float = 2.0) -> Any:
@@ -131,15 +88,8 @@ def relu_dual_xp(K: Any, xp: Any, c_sigma: float = 2.0) -> Any:
     >>> relu_dual_xp(np.asarray([[1.0, 0.0], [0.0, 4.0]]), np).round(6).tolist()
     [[1.0, 0.63662], [0.63662, 4.0]]
     """
-    n = K.shape[0]
-    diag = xp.clip(_diag(xp, K), 0.0, None)
-    root = xp.sqrt(diag)
-    scale = root[:, None] * root[None, :]
-    positive = scale > 0
-    C = xp.where(positive, K / xp.where(positive, scale, 1.0), 0.0)
-    out = (0.5 * c_sigma) * scale * relu_h_xp(C, xp)
-    eye = xp.eye(n, dtype=K.dtype)
-    return out * (1.0 - eye) + eye * ((0.5 * c_sigma) * diag)[:, None]
+    half_c = 0.5 * c_sigma
+    return dual_gram(xp, K, lambda d: half_c * d, lambda C: h(xp, C))
 
 
 def nngp_xp(motif: Motif, K0: Any, mu0: Any, model: str = "exact", c_sigma: float = 2.0,
@@ -155,14 +105,10 @@ def nngp_xp(motif: Motif, K0: Any, mu0: Any, model: str = "exact", c_sigma: floa
     4.90986
     """
     xp = array_namespace(K0)
-    cupy = type(K0).__module__.split(".")[0] == "cupy"
     sb2 = float(sigma_b) ** 2
-    half_c = 0.5 * float(c_sigma)
 
     def dual(K: Any) -> Any:
         Kp = K + sb2 if sb2 else K
-        if cupy:
-            return _cupy_dual(Kp, half_c)
         return relu_dual_xp(Kp, xp, c_sigma)
 
     def mean(K: Any) -> Any:
@@ -239,85 +185,3 @@ def _diag(xp: Any, K: Any) -> Any:
     if hasattr(xp, "linalg") and hasattr(xp.linalg, "diagonal"):
         return xp.linalg.diagonal(K)
     return xp.diagonal(K)
-
-
-def dual_map_c_source(qualifier: str = "__device__") -> str:
-    """C source of ``dagnngp_relu_h(double C)``, the same expression as :func:`relu_h_xp`.
-
-    ``qualifier`` prefixes the function (``__device__`` for CUDA, ``static`` for
-    a host C compiler, which is how the tests check this text without a GPU).
-
-    >>> "dagnngp_relu_h" in dual_map_c_source()
-    True
-    """
-
-    def horner(coefs: tuple[float, ...], var: str) -> str:
-        expr = repr(coefs[-1])
-        for c in reversed(coefs[:-1]):
-            expr = f"({expr} * {var} + {c!r})"
-        return expr
-
-    return f"""
-{qualifier} double dagnngp_relu_h(double C) {{
-    C = fmin(fmax(C, -1.0), 1.0);
-    double omc = 1.0 - C, opc = 1.0 + C;
-    int big = C > 0.5, small = C < -0.5, outer = fabs(C) > 0.5;
-    double z_outer = big ? 0.5 * omc : 0.5 * opc;
-    double z = outer ? z_outer : C * C;
-    double x = outer ? sqrt(z_outer) : C;
-    double r = x + x * (z * {horner(_P, "z")} / {horner(_Q, "z")});
-    double phi = big ? ({math.pi!r} - 2.0 * r) : (small ? 2.0 * r : ({0.5 * math.pi!r} + r));
-    double s = sqrt(fmax(omc * opc, 0.0));
-    double t2 = phi * phi;
-    double series = {horner(_J, "t2")} * t2 * phi;
-    double J = phi < {_J_SWITCH!r} ? series : s + phi * C;
-    return J / {math.pi!r};
-}}
-"""
-
-
-_KERNEL: Any = None
-
-
-def _import_cupy() -> Any:
-    try:
-        import cupy
-    except ImportError:
-        raise CupyUnavailableError(
-            "CuPy is not installed; install the GPU extra with `pip install dagnngp[gpu]` "
-            "(needs a CUDA 12 GPU), or pass NumPy arrays to run on the CPU"
-        ) from None
-    try:
-        n_dev = cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # CUDA driver missing or broken
-        raise CupyUnavailableError(f"CuPy is installed but no CUDA device is usable: {exc}") from None
-    if n_dev < 1:
-        raise CupyUnavailableError("CuPy is installed but this machine has no CUDA device")
-    return cupy
-
-
-def cupy_dual_kernel() -> Any:
-    """The ``cupy.ElementwiseKernel`` ``(K, r_i, r_j, half_c) -> f(K)`` built from :func:`dual_map_c_source`.
-
-    Raises :class:`CupyUnavailableError` (with what to do) without CuPy or a GPU.
-    """
-    global _KERNEL
-    if _KERNEL is None:
-        cupy = _import_cupy()
-        _KERNEL = cupy.ElementwiseKernel(
-            "float64 K, float64 ri, float64 rj, float64 half_c",
-            "float64 out",
-            "double sc = ri * rj; out = sc > 0.0 ? half_c * sc * dagnngp_relu_h(K / sc) : 0.0;",
-            "dagnngp_relu_dual",
-            preamble=dual_map_c_source("__device__"),
-        )
-    return _KERNEL
-
-
-def _cupy_dual(K: Any, half_c: float) -> Any:
-    cupy = _import_cupy()
-    diag = cupy.maximum(cupy.diagonal(K), 0.0)
-    root = cupy.sqrt(diag)
-    out = cupy_dual_kernel()(K.astype(cupy.float64), root[:, None], root[None, :], half_c)
-    out[cupy.diag_indices(K.shape[0])] = half_c * diag
-    return out.astype(K.dtype)

@@ -226,3 +226,78 @@ def test_sympy_series_of_the_named_maps_at_the_kinks():
     # interior point: Taylor series from fdiff (h' = h0, h'' = 1/(pi sqrt(1 - C^2)))
     t = sympy.series(h(x), x, 0, 3).removeO()
     assert sympy.simplify(t - (1 / pi + x / 2 + x**2 / (2 * pi))) == 0
+
+
+# ------------------------------------------------------------------ one registry
+def test_one_registry_serves_both_layers():
+    from dagnngp.theory import activations as registry
+
+    assert ACTIVATIONS is registry.ACTIVATIONS
+    for name in registry.ACTIVATIONS:
+        maps = get_activation(name)
+        assert maps.name == name
+        if registry.lookup(name).closed_form:  # the others are refused by the symbolic layer
+            assert activation(name).name == name
+
+
+def test_h2_at_zero_is_one_sixth_as_the_gaussian_integral_says():
+    # E[relu(u)^2 relu(v)^2] for independent unit u, v is (1/2)^2 and E[relu(u)^4] = 3/2
+    assert activation("arccos2").h(sympy.Integer(0)) == sympy.Rational(1, 6)
+    with mpmath.workdps(30):
+        ref = _gauss2({2: 1}, {}, 1, 1, 0) / (mpmath.mpf(3) / 2)
+        assert abs(ref - mpmath.mpf(1) / 6) < 1e-25
+    assert activation("arccos2").G(sympy.Integer(1)) == sympy.Rational(5, 6)
+
+
+@pytest.mark.parametrize("name", sorted(SIGMAS))
+def test_variance_preserving_c_sigma_against_gaussian_integral(name):
+    pos, neg, params = SIGMAS[name]
+    with mpmath.workdps(30):
+        second = mpmath.quad(lambda z: _evaluate(pos, neg, z) ** 2 * mpmath.npdf(z),
+                             [-mpmath.inf, 0, mpmath.inf])
+    c = activation(name, **params).c_sigma
+    assert abs(mpmath.mpf(str(sympy.N(c, 30))) * second - 1) < 1e-20
+
+
+@pytest.mark.parametrize("name", sorted(SIGMAS))
+def test_finite_map_is_the_activation(name):
+    pos, neg, params = SIGMAS[name]
+    x = np.array([-2.5, -1.0, -0.3, 0.0, 0.4, 1.0, 3.0])
+    got = get_activation(name, **{k: float(v) for k, v in params.items()}).finite(x)
+    ref = [float(_evaluate(pos, neg, mpmath.mpf(float(v)))) for v in x]
+    np.testing.assert_allclose(got, ref, rtol=1e-15, atol=0)
+    sym = activation(name, **params).sigma(sympy.Symbol("x"))
+    assert [float(sym.subs("x", sympy.Rational(str(v)))) for v in x] == pytest.approx(ref, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(SIGMAS))
+def test_numeric_dual_and_mean_against_gaussian_integrals(name):
+    # the numeric maps straight against a 2-D Gaussian integral of the activation (no theory involved)
+    pos, neg, params = SIGMAS[name]
+    maps = get_activation(name, c_sigma=1.3, **{k: float(v) for k, v in params.items()})
+    K = np.array([[1.3, 0.35 * np.sqrt(1.3 * 0.7)], [0.35 * np.sqrt(1.3 * 0.7), 0.7]])
+    out = maps.dual(K)
+    with mpmath.workdps(30):
+        ref = 1.3 * _gauss2(pos, neg, "1.3", "0.7", "0.35")
+        sd = mpmath.sqrt(mpmath.mpf("1.3"))
+        mean_ref = mpmath.sqrt(mpmath.mpf("1.3")) * mpmath.quad(
+            lambda z: _evaluate(pos, neg, sd * z) * mpmath.npdf(z), [-mpmath.inf, 0, mpmath.inf])
+    assert out[0, 1] == pytest.approx(float(ref), rel=1e-13)
+    assert maps.mean(np.array([1.3]))[0] == pytest.approx(float(mean_ref), rel=1e-14, abs=1e-300)
+
+
+def test_symbolic_series_of_every_closed_form():
+    eps = sympy.Symbol("eps", positive=True)
+    relu = activation("relu").series(3, eps)
+    expected = eps - 2 * sqrt(2) / (3 * pi) * eps ** F(3, 2) - sqrt(2) / (30 * pi) * eps ** F(5, 2)
+    assert sympy.simplify(relu.removeO() - expected) == 0  # spec CC-5
+    # the leaky family's gap is the ReLU gap scaled by (a - b)^2 / (a^2 + b^2) plus the linear part
+    leaky = activation("leaky", slope=sympy.Rational(1, 2)).series(3, eps).removeO()
+    assert sympy.simplify(leaky - (sympy.Rational(1, 5) * expected + sympy.Rational(4, 5) * eps)) == 0
+
+
+def test_unknown_parameter_message_names_the_parameters():
+    with pytest.raises(ValueError, match=r"takes parameters \['slope'\]"):
+        get_activation("leaky", a=1.0)
+    with pytest.raises(ValueError, match="must be a real number"):
+        get_activation("leaky", slope="x")

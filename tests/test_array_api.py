@@ -1,11 +1,6 @@
-"""The array-API path (array-api-strict stands in for a GPU library) and the CUDA source text."""
+"""The array-API path: array-api-strict stands in for a GPU library (CuPy runs the same functions)."""
 
 from __future__ import annotations
-
-import ctypes
-import importlib.util
-import shutil
-import subprocess
 
 import mpmath as mp
 import numpy as np
@@ -14,24 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagnngp.motif import Motif
-from dagnngp.numerics import inputs_to_gram, nngp
-from dagnngp.numerics.xp import (
-    CupyUnavailableError,
-    array_namespace,
-    cupy_dual_kernel,
-    dual_map_c_source,
-    relu_h_xp,
-    to_numpy,
-)
+from dagnngp.numerics import dual, inputs_to_gram, nngp
+from dagnngp.numerics.activations import ACTIVATIONS, get_activation
+from dagnngp.numerics.xp import array_namespace, relu_h_xp, to_numpy
 from dagnngp.proofs_check.strategies import motifs
+from dagnngp.theory.activations import lookup
 
 xps = pytest.importorskip("array_api_strict")
-mp.mp.dps = 40
 
 
 def _h_mp(C):
-    C = mp.mpf(C)
-    return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
+    with mp.workdps(40):
+        C = mp.mpf(C)
+        return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
 
 
 GRID = np.concatenate([np.linspace(-1, 1, 201), -1 + np.logspace(-16, -0.5, 30),
@@ -75,24 +65,27 @@ def test_strict_arrays_are_validated_like_numpy_ones():
         nngp(Motif.parse("2_21"), xps.asarray(np.eye(2)), all_nodes=True)
 
 
-@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler")
-def test_cuda_dual_map_source_compiles_as_c_and_matches_mpmath(tmp_path):
-    # the GPU kernel's expression, compiled on the host: the same text, checked without a GPU
-    src = tmp_path / "dual.c"
-    src.write_text("#include <math.h>\n" + dual_map_c_source("")
-                   + "void eval(const double *c, double *o, int n)"
-                   " { for (int i = 0; i < n; ++i) o[i] = dagnngp_relu_h(c[i]); }\n")
-    lib = tmp_path / "dual.so"
-    subprocess.run(["cc", "-O2", "-ffp-contract=off", "-shared", "-fPIC", str(src), "-o", str(lib), "-lm"],
-                   check=True)
-    fn = ctypes.CDLL(str(lib)).eval
-    c = np.ascontiguousarray(GRID)
-    out = np.empty_like(c)
-    fn(c.ctypes.data_as(ctypes.c_void_p), out.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(c.size))
-    assert _worst_rel(out) < 1e-15
+@pytest.mark.parametrize("name", sorted(dual.PRIMITIVES))
+def test_every_primitive_is_one_function_for_numpy_and_strict_arrays(name):
+    # the same code runs in both namespaces: the results agree to the last bit
+    fn = dual.PRIMITIVES[name]
+    x = GRID if name.startswith("h") else 1.0 - GRID
+    ref = fn(np, x)
+    got = fn(xps, xps.asarray(x))
+    assert type(got).__module__.startswith("array_api_strict")
+    np.testing.assert_array_equal(to_numpy(got), ref)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None, reason="CuPy is installed")
-def test_missing_cupy_gives_a_clear_message():
-    with pytest.raises(CupyUnavailableError, match=r"dagnngp\[gpu\]"):
-        cupy_dual_kernel()
+@pytest.mark.parametrize("name", sorted(n for n in ACTIVATIONS if lookup(n).closed_form))
+def test_registered_activation_maps_run_on_strict_arrays(name):
+    X = np.random.default_rng(3).standard_normal((5, 7))
+    X[4] = 0.0  # a zero-variance input
+    K = X @ X.T / 7
+    maps = get_activation(name, c_sigma=1.7)
+    ref_dual, ref_mean, ref_fin = maps.dual(K), maps.mean(np.diagonal(K).copy()), maps.finite(X)
+    got_dual = maps.dual(xps.asarray(K))
+    got_mean = maps.mean(xps.asarray(np.diagonal(K).copy()))
+    got_fin = maps.finite(xps.asarray(X))
+    for got, ref in ((got_dual, ref_dual), (got_mean, ref_mean), (got_fin, ref_fin)):
+        assert type(got).__module__.startswith("array_api_strict")
+        np.testing.assert_allclose(to_numpy(got), ref, rtol=1e-15, atol=0)

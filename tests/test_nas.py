@@ -31,6 +31,7 @@ from dagnngp.nas import (
     effective_depth_width_darts,
     effective_depth_width_nb201,
     effective_depth_width_prob,
+    motif_or_nb201,
     multiple_correlation,
     nb201_space,
     nb201_space_points,
@@ -99,7 +100,7 @@ def test_nb201_reference_cells(arch, paths, expected):
     assert cell.motif.paths() == paths
     d, m = effective_depth_width_nb201(arch)
     assert _close(d, expected[0]) and _close(m, expected[1])
-    assert Motif.parse(arch) == cell.motif
+    assert motif_or_nb201(arch) == cell.motif
     assert cell.arch_str == arch
 
 
@@ -138,9 +139,20 @@ def test_nb201_bad_strings(text, fragment):
     assert isinstance(info.value, ValueError)
 
 
-def test_motif_parse_routes_nb201_errors():
+def test_motif_or_nb201_routes_nb201_errors():
     with pytest.raises(MotifError, match="unknown op 'xx'"):
-        Motif.parse("|xx~0|")
+        motif_or_nb201("|xx~0|")
+    # the motif grammar itself knows nothing of NAS-Bench-201 and says where to look
+    with pytest.raises(MotifError, match="looks like a NAS-Bench-201 cell"):
+        Motif.parse("|nor_conv_3x3~0|")
+
+
+@pytest.mark.parametrize("text", ["|nor_conv_3x3~²|", "|nor_conv_3x3~" + "0" * 5000 + "|",
+                                  "+".join(["|none~0|"] * 100)])
+def test_nb201_bad_indices_and_oversize(text):
+    with pytest.raises(MotifError) as info:
+        parse_nb201(text)
+    assert len(str(info.value)) < 400
 
 
 # --------------------------------------------------------------- NAS-Bench-201 space (spec 4.2)

@@ -116,10 +116,10 @@ def test_checks_audit_and_nas(report_run):
 
 def test_missing_data_folder_is_reported_not_fatal(tmp_path, monkeypatch):
     from dagnngp.report import sections
-    from dagnngp.report.build import Settings
+    from dagnngp.report.settings import Settings
 
     monkeypatch.setenv("DAGNNGP_DATA", str(tmp_path / "no-such-folder"))
-    body = sections.nas(Settings(out_dir=tmp_path))
+    body = sections.nas.run(Settings(out_dir=tmp_path))
     assert body["data"]["data_file"] is None
     assert any("data folder was not found" in s for s in body["summary"])
     assert not (tmp_path / "nas_scatter.png").exists()
@@ -131,7 +131,7 @@ def test_failing_section_keeps_the_others(tmp_path, monkeypatch, capsys):
     def broken(settings):
         raise RuntimeError("deliberately broken")
 
-    monkeypatch.setattr(sections, "SECTIONS", [("dual_map", "Dual map", sections.dual_map),
+    monkeypatch.setattr(sections, "SECTIONS", [("dual_map", "Dual map", sections.dual_map.run),
                                                ("broken", "Broken", broken)])
     status = main(["report", "--out", str(tmp_path), "--no-progress"])
     assert status == 1

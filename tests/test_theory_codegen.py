@@ -96,4 +96,4 @@ def test_mpmath_backend_follows_precision():
 def test_generated_source_is_plain_text_with_stable_helpers():
     d = derive("2_21_112", model="paper", general=False)
     src = d.lambdify("gap").source
-    assert "G1(xp, " in src and "acos" not in src and "asin" not in src
+    assert "G(xp, " in src and "acos" not in src and "asin" not in src

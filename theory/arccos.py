@@ -1,4 +1,4 @@
-"""The arc-cosine activation family, symbolically.
+"""The arc-cosine maps as named SymPy functions, and the symbolic view of the activation registry.
 
 For a standard bivariate normal pair ``(u, v)`` with correlation ``C = cos(theta)``,
 Cho & Saul's arc-cosine kernel of order ``n`` (activation ``x^n 1(x > 0)``) is
@@ -21,6 +21,11 @@ The leaky family (slopes ``a`` for ``x > 0`` and ``b`` for ``x < 0``, "ABReLU")
 needs no new function: ``s(x) = (a - b) relu(x) + b x`` gives
 ``h_ab(C) = ((a - b)^2 h(C) + 2 a b C) / (a^2 + b^2)``.
 
+The activations themselves are registered once in
+:mod:`dagnngp.theory.activations`; :func:`activation` evaluates an entry's maps
+in the SymPy algebra :data:`SYMPY` (exact numbers, these named functions) and
+returns a :class:`SymbolicActivation`.
+
 >>> import sympy
 >>> C = sympy.Symbol("C")
 >>> h(1), h(0), h(-1)
@@ -35,13 +40,18 @@ sqrt(2)/(2*sqrt(pi))
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 
 import sympy
 from sympy import Function, Integer, Rational, S, acos, pi, sqrt
 
+from dagnngp.theory.activations import ACTIVATIONS, Activation, lookup
+
 __all__ = [
     "ArcCosineActivation",
+    "SYMPY",
+    "SymbolicActivation",
     "G",
     "G0",
     "G2",
@@ -74,7 +84,8 @@ def _h_explicit(order: int, C: sympy.Expr) -> sympy.Expr:
     return (3 * C * s + phi * (1 + 2 * C**2)) / (3 * pi)
 
 
-_H_AT_ZERO = {0: Rational(1, 2), 1: 1 / pi, 2: 1 / (6 * pi)}
+# h_n(0) = J_n(pi/2) / J_n(0): 1/2, 1/pi and (pi/2)/(3 pi) = 1/6
+_H_AT_ZERO = {0: Rational(1, 2), 1: 1 / pi, 2: Rational(1, 6)}
 
 
 class _ArcCosH(Function):
@@ -242,6 +253,8 @@ def to_sympy_number(value: object, name: str) -> sympy.Expr:
     """
     if isinstance(value, sympy.Basic):
         expr = value
+    elif isinstance(value, Fraction):
+        expr = Rational(value.numerator, value.denominator)
     elif isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name} must be a real number, not {value!r}")
     elif isinstance(value, int):
@@ -259,72 +272,114 @@ def to_sympy_number(value: object, name: str) -> sympy.Expr:
     return expr
 
 
-@dataclass(frozen=True)
-class ArcCosineActivation:
-    """Symbolic maps of one activation.
+class _SymPyAlgebra:
+    """The exact algebra: SymPy numbers and the named maps (see :mod:`dagnngp.theory.activations`)."""
 
-    ``order`` is 0, 1 or 2 for ``x^n 1(x > 0)``; ``order=None`` is the leaky
-    family ``a x (x > 0), b x (x < 0)``.  All maps act on the *pre-activation*
-    variances ``s`` (the source node's diagonal plus the bias variance) and
-    correlation ``C``; multiply the moments by ``c_sigma`` for an edge's output.
+    pi = pi
+    one = S.One
+    sqrt = staticmethod(sqrt)
+    h0, h, h2, G0, G, G2 = h0, h, h2, G0, G, G2
+
+
+#: the algebra that turns an activation's maps into SymPy expressions
+SYMPY = _SymPyAlgebra()
+
+
+class _SymPyNamespace:
+    """Enough of an array namespace for an activation's finite map to print as a Piecewise."""
+
+    @staticmethod
+    def where(cond, a, b):
+        return sympy.Piecewise((sympy.nsimplify(a), cond), (sympy.nsimplify(b), True))
+
+    @staticmethod
+    def ones_like(x):
+        return S.One
+
+    @staticmethod
+    def zeros_like(x):
+        return S.Zero
+
+    @staticmethod
+    def clip(x, lo=None, hi=None):
+        if lo is not None:
+            x = sympy.Max(x, sympy.nsimplify(lo))
+        if hi is not None:
+            x = sympy.Min(x, sympy.nsimplify(hi))
+        return x
+
+
+@dataclass(frozen=True)
+class SymbolicActivation:
+    """An activation of the registry with its maps as exact SymPy expressions.
+
+    All maps act on the *pre-activation* variances ``s`` (the source node's
+    diagonal plus the bias variance) and correlation ``C``; multiply the
+    moments by ``c_sigma`` for an edge's output.
 
     >>> act = activation("arccos2")
-    >>> act.second_moment(sympy.Integer(2))
-    6
+    >>> act.second_moment(sympy.Integer(2)), act.h(sympy.Integer(0)), act.c_sigma
+    (6, 1/6, 2/3)
     """
 
-    name: str
-    order: int | None
-    a: sympy.Expr = S.One
-    b: sympy.Expr = S.Zero
+    activation: Activation
 
     @property
-    def degree(self) -> int:
+    def name(self) -> str:
+        return self.activation.name
+
+    @property
+    def order(self) -> int | None:
+        """The arc-cosine order (0, 1, 2), or None for the leaky family."""
+        return getattr(self.activation, "order", None)
+
+    @property
+    def a(self) -> sympy.Expr:
+        """Slope for ``x > 0`` (1 for the arc-cosine family)."""
+        return getattr(self.activation, "a", S.One)
+
+    @property
+    def b(self) -> sympy.Expr:
+        """Slope for ``x < 0`` (0 for the arc-cosine family)."""
+        return getattr(self.activation, "b", S.Zero)
+
+    @property
+    def degree(self) -> int | None:
         """Homogeneity degree of the activation: ``s(t x) = t^degree s(x)`` for ``t > 0``."""
-        return 1 if self.order is None else self.order
+        return self.activation.degree
+
+    @property
+    def c_sigma(self) -> sympy.Expr:
+        """The ``c_sigma`` that preserves a unit variance, ``1 / E[s(u)^2]`` for ``u ~ N(0, 1)``."""
+        return self.activation.c_sigma(SYMPY)
 
     def h(self, C: sympy.Expr) -> sympy.Expr:
         """Normalised dual map: the output correlation for input correlation ``C``."""
-        if self.order is not None:
-            return _H_CLASSES[self.order](C)
-        a, b = self.a, self.b
-        return ((a - b) ** 2 * h(C) + 2 * a * b * C) / (a**2 + b**2)
+        return self.activation.h(SYMPY, C)
 
-    def G(self, eps: sympy.Expr) -> sympy.Expr:
+    def G(self, eps: sympy.Expr) -> sympy.Expr:  # noqa: N802
         """``1 - h(1 - eps)`` written without cancellation."""
-        if self.order is not None:
-            return _G_CLASSES[self.order](eps)
-        a, b = self.a, self.b
-        return ((a - b) ** 2 * G(eps) + 2 * a * b * eps) / (a**2 + b**2)
+        return self.activation.G(SYMPY, eps)
+
+    def _at_zero(self) -> sympy.Expr:
+        return sympy.sympify(self.sigma(S.Zero))
 
     def second_moment(self, s: sympy.Expr) -> sympy.Expr:
-        """``E[sigma(u)^2]`` for ``u ~ N(0, s)``; 0 when ``s`` is 0."""
+        """``E[sigma(u)^2]`` for ``u ~ N(0, s)``; ``sigma(0)^2`` when ``s`` is 0."""
         if s == 0:
-            return S.Zero
-        if self.order == 0:
-            return Rational(1, 2)
-        if self.order == 1:
-            return s / 2
-        if self.order == 2:
-            return Rational(3, 2) * s**2
-        return (self.a**2 + self.b**2) * s / 2
+            return self._at_zero() ** 2
+        return self.activation.second_moment(SYMPY, s)
 
     def mean(self, s: sympy.Expr) -> sympy.Expr:
-        """``E[sigma(u)]`` for ``u ~ N(0, s)``; 0 when ``s`` is 0."""
+        """``E[sigma(u)]`` for ``u ~ N(0, s)``; ``sigma(0)`` when ``s`` is 0."""
         if s == 0:
-            return S.Zero
-        if self.order == 0:
-            return Rational(1, 2)
-        if self.order == 1:
-            return sqrt(s) / sqrt(2 * pi)
-        if self.order == 2:
-            return s / 2
-        return (self.a - self.b) * sqrt(s) / sqrt(2 * pi)
+            return self._at_zero()
+        return self.activation.mean(SYMPY, s)
 
     def cross_moment(self, s_i: sympy.Expr, s_j: sympy.Expr, C: sympy.Expr) -> sympy.Expr:
         """``E[sigma(u) sigma(v)]`` for variances ``s_i, s_j`` and correlation ``C``."""
         if s_i == 0 or s_j == 0:
-            return S.Zero
+            return self.mean(s_i) * self.mean(s_j)
         return sqrt(self.second_moment(s_i) * self.second_moment(s_j)) * self.h(C)
 
     def derivative_moment(self, s_i: sympy.Expr, s_j: sympy.Expr, C: sympy.Expr) -> sympy.Expr:
@@ -332,72 +387,54 @@ class ArcCosineActivation:
 
         Undefined for the step (its derivative is a delta): raises ``ValueError``.
         """
-        if self.order == 0:
-            raise ValueError("the step activation has no derivative map (sigma' is a delta)")
-        if self.order == 1:
-            return h0(C) / 2
-        if self.order == 2:
-            # Price: E[s2'(u) s2'(v)] = 4 E[relu(u) relu(v)] = 2 sqrt(s_i s_j) h(C)
-            return 2 * sqrt(s_i * s_j) * h(C)
-        a, b = self.a, self.b
-        return ((a - b) ** 2 * h0(C) + 2 * a * b) / 2
+        return self.activation.derivative_moment(SYMPY, s_i, s_j, C)
 
     def sigma(self, x: sympy.Expr) -> sympy.Expr:
-        """The activation itself, as a Piecewise (used by the Gaussian-integral checks)."""
-        if self.order == 0:
-            return sympy.Piecewise((1, x > 0), (0, True))
-        if self.order is not None:
-            return sympy.Piecewise((x**self.order, x > 0), (0, True))
-        return sympy.Piecewise((self.a * x, x > 0), (self.b * x, True))
+        """The activation itself, as a Piecewise (the registry's finite map printed in SymPy)."""
+        return self.activation.finite(_SymPyNamespace, x)
+
+    def series(self, n: int = 3, eps: sympy.Symbol | None = None) -> sympy.Expr:
+        """Puiseux series of the distance map ``G(eps)`` at ``eps = 0`` up to ``O(eps^n)``.
+
+        >>> activation("relu").series(2)
+        eps - 2*sqrt(2)*eps**(3/2)/(3*pi) + O(eps**2)
+        """
+        x = eps if eps is not None else sympy.Symbol("eps", positive=True)
+        return sympy.series(self.G(x), x, 0, n)
 
 
-#: name -> (order, parameter names)
-KNOWN_ACTIVATIONS: dict[str, tuple[int | None, tuple[str, ...]]] = {
-    "step": (0, ()),
-    "arccos0": (0, ()),
-    "relu": (1, ()),
-    "arccos1": (1, ()),
-    "arccos2": (2, ()),
-    "leaky": (None, ("slope",)),
-    "abrelu": (None, ("a", "b")),
-}
+#: old name of :class:`SymbolicActivation` (the type ``derive`` records)
+ArcCosineActivation = SymbolicActivation
+
+#: the registry (:data:`dagnngp.theory.activations.ACTIVATIONS`) under its former name
+KNOWN_ACTIVATIONS = ACTIVATIONS
 
 
 @cache
-def _activation(name: str, params: tuple[tuple[str, sympy.Expr], ...]) -> ArcCosineActivation:
-    order, names = KNOWN_ACTIVATIONS[name]
-    given = dict(params)
-    unknown = set(given) - set(names)
-    if unknown:
+def _activation(name: str, params: tuple[tuple[str, sympy.Expr], ...]) -> SymbolicActivation:
+    act = lookup(name, number=to_sympy_number, **dict(params))
+    if not act.closed_form:
         raise ValueError(
-            f"activation {name!r} takes parameters {list(names) or 'none'}, got {sorted(unknown)}"
+            f"activation {name!r} has no closed-form dual map, which a symbolic derivation needs; "
+            f"its kernel is computed numerically: nngp(..., activation={name!r})"
         )
-    if order is not None:
-        return ArcCosineActivation(name, order)
-    if name == "leaky":
-        a, b = S.One, given.get("slope", Rational(1, 100))
-    else:
-        a, b = given.get("a", S.One), given.get("b", S.Zero)
-    if a == 0 and b == 0:
-        raise ValueError(
-            f"activation {name!r} with both slopes 0 is the zero function; give a != 0 or b != 0"
-        )
-    return ArcCosineActivation(name, None, a, b)
+    return SymbolicActivation(act)
 
 
-def activation(name: str = "relu", **params: object) -> ArcCosineActivation:
-    """The symbolic activation ``name`` (see :data:`KNOWN_ACTIVATIONS`).
+def activation(name: str = "relu", **params: object) -> SymbolicActivation:
+    """The symbolic activation ``name`` of the registry (:data:`dagnngp.theory.activations.ACTIVATIONS`).
 
-    ``leaky`` takes ``slope`` (default 0.01: ``x`` for ``x > 0``, ``slope x`` below);
-    ``abrelu`` takes ``a`` and ``b`` (default 1 and 0, i.e. ReLU).
+    ``leaky`` takes ``slope`` (default 1/100: ``x`` for ``x > 0``, ``slope x`` below);
+    ``abrelu`` takes ``a`` and ``b`` (default 1 and 0, i.e. ReLU).  Parameters
+    become exact SymPy numbers (:func:`to_sympy_number`).
 
     >>> activation("leaky", slope=0.5).h(sympy.Integer(0))
     1/(5*pi)
     """
-    if name not in KNOWN_ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(
             f"activation={name!r} is not known to the theory layer; available: "
-            f"{', '.join(sorted(KNOWN_ACTIVATIONS))}"
+            f"{', '.join(sorted(ACTIVATIONS))}"
         )
     key = tuple(sorted((k, to_sympy_number(v, k)) for k, v in params.items()))
     return _activation(name, key)

@@ -2,8 +2,8 @@
 
 The code is produced by SymPy's printers after common-subexpression
 elimination.  Named maps print as calls to the helpers of
-:mod:`dagnngp.numerics.generated` (``h1(...)``, ``G1(...)``, ...), which are
-written once per backend without cancellation; the gap is generated from the
+:mod:`dagnngp.numerics.generated` (``h(...)``, ``G(...)``, ...), the numeric
+primitives of :mod:`dagnngp.numerics.dual`, written without cancellation; the gap is generated from the
 *distance* form (a sum of ``G`` terms in ``eps = 1 - C``), so float64 code keeps
 its relative accuracy as ``C -> 1``.
 
@@ -23,7 +23,7 @@ def _generated(C):
     xp = _namespace(C)
     C = _prepare(xp, C)
     eps = 1.0 - C
-    r0 = G1(xp, G1(xp, G1(xp, eps)))
+    r0 = G(xp, G(xp, G(xp, eps)))
     r0 = xp.where(1 - r0 >= 0.0, r0, 2 - r0)
     return r0
 """
@@ -41,7 +41,8 @@ __all__ = ["QUANTITIES", "STYLES", "generate_source", "lambdify_derivation"]
 QUANTITIES = ("diagonal", "offdiagonal", "gap", "rule12", "mean", "correlation")
 STYLES = {"numpy": "array", "array_api": "array", "cupy": "array", "numba": "scalar", "mpmath": "mpmath"}
 
-_HELPER = {"h0": "h0", "h": "h1", "h2": "h2", "G0": "G0", "G": "G1", "G2": "G2"}
+# every named map prints as a call of the numeric helper of the same name
+_HELPER = {name: name for name in ("h0", "h", "h2", "G0", "G", "G2")}
 
 
 def _function_printers(xp_arg: str) -> dict[str, Any]:

@@ -111,9 +111,9 @@ def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c
 
 
 def run(args: argparse.Namespace) -> int:
-    from dagnngp.motif import Motif
+    from dagnngp.nas.cells import motif_or_nb201
 
-    motif = Motif.coerce(args.motif)
+    motif = motif_or_nb201(args.motif)
     check_work(derive_seconds(motif, args.series),
                f"derive with {motif.n_nodes} nodes and --series {args.series}",
                args.max_work, "seconds (rough estimate)", "--max-work")
@@ -122,8 +122,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
     from dagnngp.theory import derive
 
+    args.motif = motif_or_nb201(args.motif)
     params = kernel_options(args)["activation_params"]
     if args.json:
         print(dump_json(derive_summary(args.motif, args.model, args.activation, args.c_sigma,

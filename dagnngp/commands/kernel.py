@@ -59,9 +59,11 @@ def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 
 
 
 def run(args: argparse.Namespace) -> int:
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
+
     opts = kernel_options(args)
     with variance_notice("kernel", opts["activation"], opts["c_sigma"], opts["activation_params"]):
-        s = kernel_summary(args.motif, args.C, **opts)
+        s = kernel_summary(motif_or_nb201(args.motif), args.C, **opts)
     check_finite(s, f"--c-sigma {args.c_sigma:g} or --sigma-b {args.sigma_b:g} makes the kernel "
                  "overflow float64; use smaller values")
     if args.json:

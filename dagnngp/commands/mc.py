@@ -65,9 +65,10 @@ def mc_estimate(n_nodes: int, n_linear: int, width: int, draws: int, sampler: st
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from dagnngp.motif import Motif, Op
+    from dagnngp.motif import Op
+    from dagnngp.nas.cells import motif_or_nb201
 
-    motif = Motif.coerce(args.motif)
+    motif = motif_or_nb201(args.motif)
     n_linear = sum(op is Op.LINEAR for _, _, op in motif.edges())
     mem, work = mc_estimate(motif.n_nodes, n_linear, args.width, args.draws, args.sampler)
     what = f"mc --width {args.width} --draws {args.draws} --sampler {args.sampler}"
@@ -85,12 +86,14 @@ def run(args: argparse.Namespace) -> int:
     e1 = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
     e2 = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
     X = np.stack([e1, C * e1 + np.sqrt(max(1 - C * C, 0.0)) * e2])
+    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
+
     opts = kernel_options(args)
     kernel = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
     models = ("exact", "paper") if opts["model"] == "both" else (opts["model"],)
     with variance_notice("mc", opts["activation"], opts["c_sigma"], opts["activation_params"]):
-        res = monte_carlo(args.motif, X, args.width, args.draws, seed=args.seed, sampler=args.sampler,
-                          dtype=args.dtype, **kernel)
+        res = monte_carlo(motif_or_nb201(args.motif), X, args.width, args.draws, seed=args.seed,
+                          sampler=args.sampler, dtype=args.dtype, **kernel)
     rows = []
     comparisons = {}
     for model in models:

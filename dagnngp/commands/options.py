@@ -85,23 +85,28 @@ def variance_notice(command: str, activation: str, c_sigma: float,
     """Check ``c_sigma`` against the activation, then run the body; print each variance warning once.
 
     Every :class:`~dagnngp.errors.VarianceWarning` raised in the body (the
-    library warns too) becomes one ``dagnngp COMMAND: warning: ...`` line on stderr.
+    library warns too) becomes one ``dagnngp COMMAND: warning: ...`` line on stderr,
+    unless the body fails: then its error is the only line.
     """
     from dagnngp.errors import VarianceWarning
     from dagnngp.numerics.finite import check_variance
 
     caught: list[warnings.WarningMessage] = []
+    failed = True
     try:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always", VarianceWarning)
             try:
                 check_variance(activation, c_sigma, activation_params)
                 yield
+                failed = False
             finally:
                 caught = list(record)
     finally:
         seen: set[str] = set()
         for w in caught:
+            if failed and issubclass(w.category, VarianceWarning):
+                continue  # a failed command prints its one-line error, not the warnings before it
             message = str(w.message)
             if not issubclass(w.category, VarianceWarning):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         default="dagnngp-report",
         metavar="DIR",
-        help="output folder (default: dagnngp-report); created if needed",
+        help="output folder (default: dagnngp-report): new, empty or a previous report's; the report "
+        "set is built beside it and replaces it only when complete, so Ctrl-C leaves it as it was",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -37,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="larger Monte Carlo (widths to 8192, 40 draws) and the full check suite",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    parser.add_argument(
+        "--only",
+        metavar="SECTION[,SECTION]",
+        help="run only these sections: dual_map, example_dags, kernels, monte_carlo, checks, "
+        "rule12_audit, nas (default: all)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
 
 
@@ -49,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         motifs=tuple(args.motifs),
         seed=args.seed,
         progress=False if args.no_progress else None,
+        only=None if args.only is None else [k.strip() for k in args.only.split(",") if k.strip()],
     )
     out = args.out
     print(

@@ -21,6 +21,7 @@ from dagnngp.nas.cells import (
     OpClass,
     effective_depth_width_nb201,
     known_ops,
+    motif_or_nb201,
     nb201_space,
     nb201_space_points,
     op_class,
@@ -84,7 +85,8 @@ def scatter_plot(report: dict, path, title: str | None = None, dpi: int = 110):
 
 
 __all__ = [
-    "NB201_OPS", "NB201Cell", "OpClass", "effective_depth_width_nb201", "known_ops", "nb201_space",
+    "NB201_OPS", "NB201Cell", "OpClass", "effective_depth_width_nb201", "known_ops", "motif_or_nb201",
+    "nb201_space",
     "nb201_space_points", "op_class", "parse_nb201", "register_op",
     "DARTS_V1_NORMAL", "DARTS_V2_NORMAL", "DartsCell", "darts_class_space", "darts_space_points",
     "effective_depth_width_darts", "parse_darts",

@@ -27,7 +27,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from dagnngp.motif import Motif, MotifError, Op
+from dagnngp.motif import MAX_NODES, Motif, MotifError, Op
 
 __all__ = [
     "NB201_OPS",
@@ -37,6 +37,7 @@ __all__ = [
     "register_op",
     "known_ops",
     "parse_nb201",
+    "motif_or_nb201",
     "effective_depth_width_nb201",
     "nb201_space",
     "nb201_space_points",
@@ -221,6 +222,8 @@ def parse_nb201(text: str | NB201Cell) -> NB201Cell:
     hint = "expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'"
     if not raw:
         raise MotifError(f"empty NAS-Bench-201 cell string; {hint}")
+    if raw.count("+") + 2 > MAX_NODES:
+        raise MotifError(f"{short!r} describes {raw.count('+') + 2} nodes; the maximum is {MAX_NODES}")
     rows: list[tuple[str, ...]] = []
     for t, group in enumerate(raw.split("+"), start=1):
         g = group.strip()
@@ -229,12 +232,12 @@ def parse_nb201(text: str | NB201Cell) -> NB201Cell:
         tokens = g[1:-1].split("|")
         by_source: dict[int, str] = {}
         for tok in tokens:
-            where = f"{short!r}: group {t} token {tok!r}"
+            where = f"{short!r}: group {t} token {tok if len(tok) <= 40 else tok[:37] + '...'!r}"
             op, sep, src = tok.partition("~")
             if not sep or not op or not src:
                 raise MotifError(f"{where}: a token is 'op~source' (e.g. 'nor_conv_3x3~0'); {hint}")
-            if not src.isdigit():
-                raise MotifError(f"{where}: the source {src!r} is not a node index")
+            if not (src.isascii() and src.isdigit()) or len(src) > 4:
+                raise MotifError(f"{where}: the source {src[:12]!r} is not a node index")
             s = int(src)
             if s >= t:
                 raise MotifError(
@@ -255,6 +258,22 @@ def parse_nb201(text: str | NB201Cell) -> NB201Cell:
             )
         rows.append(tuple(by_source[s] for s in range(t)))
     return NB201Cell(tuple(rows))
+
+
+def motif_or_nb201(text: str | Motif) -> Motif:
+    """A motif string (``"2_21_112"``) or a NAS-Bench-201 cell string as a :class:`~dagnngp.Motif`.
+
+    What the command line accepts wherever it takes a motif; :meth:`Motif.parse
+    <dagnngp.Motif.parse>` itself reads only the motif grammar.
+
+    >>> motif_or_nb201("|nor_conv_1x1~0|+|none~0|avg_pool_3x3~1|"), motif_or_nb201("2_01")
+    (Motif('2_01'), Motif('2_01'))
+    """
+    if isinstance(text, Motif):
+        return text
+    if isinstance(text, str) and text.lstrip().startswith("|"):
+        return parse_nb201(text).motif
+    return Motif.parse(text)
 
 
 def effective_depth_width_nb201(arch: str | NB201Cell) -> tuple[float, float]:

@@ -1,93 +1,44 @@
 """The main job: the paper's analysis, reproduced and checked, as one report.
 
-:func:`build_report` runs the sections below in order, each one self-contained.
-A section that cannot run (no data folder, a layer that is not installed)
-is recorded as skipped with the reason; a section that raises is recorded as
-failed with the error, and the others still run.  Files are written
-atomically: each figure as soon as its section finishes, ``report.json``
-after every section, and ``report.html`` / ``report.md`` at the end.
+:func:`build_report` runs the sections of :mod:`dagnngp.report.sections` in order, each
+one self-contained.  A section that cannot run (no data folder, a layer that is not
+installed) is recorded as skipped with the reason; a section that raises is recorded as
+failed with the error, and the others still run.
 
-Sections: the ReLU dual map; the example DAGs (and any motifs given) derived
-and bounded; exact vs paper kernel entries; Monte Carlo against the exact
-limit; the proofs_check suite; the rule-(12) audit over all 4-node motifs;
-the NAS-Bench-201 filter constants and the (d̄, m̄) scatter on the shipped data.
+The report set (``report.html``, ``report.md``, ``report.json`` and the PNGs) is written
+into a temporary folder beside the target and renamed into place when it is complete, so
+an interrupted run (Ctrl-C) leaves the target as it was: either the previous complete
+report or no folder at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import secrets
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from dagnngp.motif import Motif, MotifError
 from dagnngp.progress import show_progress
+from dagnngp.report import sections as sec
+from dagnngp.report.render import render_html, render_markdown
+from dagnngp.report.settings import EXAMPLE_DAGS, ReportError, Settings
 
-__all__ = ["EXAMPLE_DAGS", "ReportError", "Settings", "build_report", "write_atomic"]
+__all__ = ["EXAMPLE_DAGS", "REPORT_FILES", "ReportError", "Settings", "build_report", "write_atomic"]
 
-#: The paper's three example DAGs (spec section 2.3), label -> motif string.
-EXAMPLE_DAGS: dict[str, str] = {
-    "DAG#1 sequential": "2_02_002",
-    "DAG#2 parallel": "1_01_222",
-    "DAG#3 mixed": "2_21_112",
-}
-
-#: Correlations of the spec's test-vector table (section 2.3).
-TEST_CORRELATIONS = (-1.0, -0.5, 0.0, 0.3, 0.5, 0.9)
-
-#: Spec section 2.3 test vectors: C -> (dag1, dag2, dag3 true 2x2 gap, paper model).
-SPEC_GAPS = {
-    -1.0: (0.50627, 3.00000, 3.63662),
-    -0.5: (0.47172, 2.67301, 3.64160),
-    0.0: (0.39517, 2.04507, 2.69423),
-    0.3: (0.32418, 1.55177, 2.02216),
-    0.5: (0.26187, 1.17301, 1.52319),
-    0.9: (0.07515, 0.27138, 0.35498),
-}
-#: Spec section 2.4: DAG#3 exact-model 2x2 gap.
-SPEC_DAG3_EXACT = {-0.5: 3.71657, 0.0: 2.74252, 0.5: 1.54320, 0.9: 0.35711}
-#: Spec section 2.1: h^k(0) for k = 1..5.
-SPEC_H_ITERATES_AT_0 = (0.3183099, 0.4937311, 0.6048257, 0.6809535, 0.7359464)
-#: Spec CC-13: leading coefficient kappa of gap ~ kappa (1 - C) for DAG#1-3.
-SPEC_KAPPA = {"2_02_002": 1.0, "1_01_222": 3.0, "2_21_112": 4.0}
-
-
-class ReportError(ValueError):
-    """The report cannot start (bad motif, unwritable folder); the message says how to fix it."""
-
-
-@dataclass
-class Settings:
-    """What one report run does; ``quick`` trades Monte Carlo size and check depth for time."""
-
-    out_dir: Path
-    quick: bool = True
-    motifs: tuple[Motif, ...] = ()
-    seed: int = 0
-    mc_motif: str = "2_21_112"
-    mc_inputs: int = 4
-    mc_input_dim: int = 8
-    widths: tuple[int, ...] = ()
-    draws: int = 0
-    data_dir: Path | None = None
-    extra: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.widths:
-            self.widths = (
-                (64, 128, 256, 512, 1024, 2048, 4096)
-                if self.quick
-                else (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
-            )
-        if not self.draws:
-            self.draws = 16 if self.quick else 40
+#: The files every report folder holds besides its figures.
+REPORT_FILES = ("report.json", "report.md", "report.html")
 
 
 def write_atomic(path: Path | str, data: str | bytes) -> Path:
@@ -133,33 +84,118 @@ def _jsonable(obj: object) -> object:
     return obj
 
 
-def _prepare_out_dir(out_dir: Path | str) -> Path:
+#: The figures a report may hold (each section writes its own when it runs).
+REPORT_FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png")
+
+
+def _target_dir(out_dir: Path | str) -> Path:
+    """Check ``out_dir`` as a place for a report set and return it; nothing is written here."""
+    if not isinstance(out_dir, str | os.PathLike):
+        raise ReportError(f"the output folder must be a path, not {type(out_dir).__name__}")
+    if not str(out_dir).strip():
+        raise ReportError("the output folder is empty (--out \"\"); name a folder, e.g. --out dagnngp-report")
     out = Path(out_dir).expanduser()
-    if out.exists() and not out.is_dir():
+    full = Path(os.path.abspath(out))
+    if full.parent == full:
+        raise ReportError(f"the output folder {str(out)!r} is a file-system root; name a folder inside it")
+    cwd = Path.cwd()
+    if full == cwd or full in cwd.parents:
+        raise ReportError(
+            f"the output folder {str(out)!r} is the current folder or contains it; the report replaces "
+            "its folder as a whole, so name a new folder, e.g. --out dagnngp-report"
+        )
+    if full.exists() and not full.is_dir():
         raise ReportError(f"output path {str(out)!r} exists and is not a folder; choose another --out")
+    if full.is_dir():
+        allowed = set(REPORT_FILES) | set(REPORT_FIGURES)
+        foreign = sorted(name for name in os.listdir(full) if name not in allowed)
+        if foreign:
+            raise ReportError(
+                f"the output folder {str(out)!r} holds files that are not part of a dagnngp report "
+                f"(e.g. {foreign[0]!r}); the report replaces its folder as a whole, so choose a new or "
+                "empty folder, or a previous report's folder"
+            )
+    return full
+
+
+def _staging_dir(target: Path) -> Path:
+    """Create a fresh, hidden folder beside ``target`` (same file system, so a rename publishes it)."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=out)
-        os.close(fd)
-        os.unlink(probe)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            staging = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
+            try:
+                staging.mkdir()  # not mkdtemp: the folder keeps the user's umask, as the report is shared
+                return staging
+            except FileExistsError:
+                continue
     except OSError as exc:
         raise ReportError(
-            f"cannot write to the output folder {str(out)!r} ({exc.strerror or exc}); "
+            f"cannot write to the output folder {str(target)!r} ({exc.strerror or exc}); "
             "choose a writable folder with --out"
         ) from exc
-    return out
+
+
+@contextlib.contextmanager
+def _signals_deferred(pending: list[int]) -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the duration (recorded in ``pending``), so a rename pair is never cut.
+
+    Only the main thread can install handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
+    saved = {sig: signal.getsignal(sig) for sig in wanted}
+    for sig in wanted:
+        signal.signal(sig, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Move the complete report set at ``staging`` to ``target``, replacing a previous one whole."""
+    pending: list[int] = []
+    trash = None
+    with _signals_deferred(pending):
+        if target.exists() or target.is_symlink():
+            trash = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
+            os.rename(target, trash)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if trash is not None:
+                os.rename(trash, target)
+            raise
+    try:
+        if trash is not None:
+            _remove(trash)
+    finally:
+        for sig in pending:  # delivered now, with the set in place
+            signal.raise_signal(sig)
 
 
 def _parse_motifs(motifs: Sequence[Motif | str]) -> tuple[Motif, ...]:
+    from dagnngp.nas.cells import motif_or_nb201  # the report also takes NAS-Bench-201 cells
+
+    if isinstance(motifs, str | Motif):
+        motifs = (motifs,)
     parsed = []
     for text in motifs:
-        if isinstance(text, Motif):
-            parsed.append(text)
-            continue
         try:
-            parsed.append(Motif.parse(str(text)))
+            parsed.append(motif_or_nb201(text if isinstance(text, Motif) else str(text)))
         except MotifError as exc:
-            raise ReportError(f"bad motif {text!r}: {exc}") from exc
+            raise ReportError(f"bad motif {str(text)[:60]!r}: {exc}") from exc
     return tuple(dict.fromkeys(parsed))
 
 
@@ -194,41 +230,74 @@ def build_report(
     motifs: Sequence[Motif | str] = (),
     seed: int = 0,
     progress: bool | Callable[[str], None] | None = None,
+    only: Sequence[str] | None = None,
 ) -> dict:
     """Run every section and write ``report.html``, ``report.md``, ``report.json`` and the PNGs.
 
     Parameters
     ----------
     out_dir:
-        Folder for the files (created if needed; must be writable).
+        Folder for the report set.  It is replaced as a whole when the report is complete,
+        so it must be new, empty or a previous report's folder.
     quick:
         Smaller Monte Carlo and the quick check suite (about a minute on 2 cores).
     motifs:
-        Extra motifs (strings such as ``"2_12_122"`` or :class:`~dagnngp.Motif`)
-        derived and compared beside the paper's three example DAGs.
+        Extra motifs (strings such as ``"2_12_122"``, NAS-Bench-201 cell strings or
+        :class:`~dagnngp.Motif`) derived and compared beside the paper's three example DAGs.
     seed:
         Seed of every random draw (Monte Carlo inputs and weights).
     progress:
         ``None``: a progress bar on stderr when it is a terminal; ``True``/``False``
         to force it; or a callable that receives each section's title.
+    only:
+        Keys of the sections to run (see :data:`dagnngp.report.sections.SECTIONS`);
+        all of them by default.
 
     Returns the report as a dict (what ``report.json`` holds), with ``files``
     listing what was written.  Raises :class:`ReportError` (a ``ValueError``)
-    for a bad motif or an unwritable folder, before any work starts.
+    for a bad motif, section or folder, before any work starts.  If the run is
+    interrupted, ``out_dir`` is left as it was.
 
-    >>> import tempfile
-    >>> build_report(tempfile.mkdtemp(), motifs=["2_2"], progress=False)  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report"
+    >>> rep = build_report(out, only=["dual_map"], progress=False)
+    >>> sorted(p.name for p in out.iterdir())
+    ['dual_map.png', 'report.html', 'report.json', 'report.md']
     """
-    from dagnngp.report import sections as sec
-    from dagnngp.report.render import render_html, render_markdown
-
     parsed = _parse_motifs(motifs)
-    if not isinstance(seed, int | np.integer) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ReportError(f"seed must be a non-negative integer, got {seed!r}")
-    out = _prepare_out_dir(out_dir)
-    settings = Settings(out_dir=out, quick=bool(quick), motifs=parsed, seed=int(seed))
+    try:
+        chosen = sec.by_key(list(only)) if only is not None else list(sec.SECTIONS)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
+    if not chosen:
+        raise ReportError("no section to run: name at least one section")
+    target = _target_dir(out_dir)
+    staging = _staging_dir(target)
+    published = False
+    try:
+        report = _run_sections(staging, chosen, parsed, bool(quick), int(seed), progress)
+        _publish(staging, target)
+        published = True
+    finally:
+        if not published:
+            _remove(staging)
+    return report
+
+
+def _run_sections(
+    out: Path,
+    chosen: list[tuple[str, str, Callable[[Settings], dict]]],
+    parsed: tuple[Motif, ...],
+    quick: bool,
+    seed: int,
+    progress: bool | Callable[[str], None] | None,
+) -> dict:
+    """Run the sections into the folder ``out`` and write the report files there."""
     from dagnngp import __version__
 
+    settings = Settings(out_dir=out, quick=quick, motifs=parsed, seed=seed)
     report: dict = {
         "title": "dagnngp report: connectivity, NNGP kernels and convergence bounds",
         "version": __version__,
@@ -239,9 +308,9 @@ def build_report(
         "sections": [],
         "files": [],
     }
-    step, close = _progress_hook(progress, len(sec.SECTIONS))
+    step, close = _progress_hook(progress, len(chosen))
     t_all = time.perf_counter()
-    for key, title, fn in sec.SECTIONS:
+    for key, title, fn in chosen:
         step(title)
         t0 = time.perf_counter()
         try:
@@ -257,11 +326,9 @@ def build_report(
         for fig in body.get("figures", []):
             report["files"].append(fig["file"])
         report["sections"].append(body)
-        report["elapsed_seconds"] = round(time.perf_counter() - t_all, 3)
-        write_atomic(out / "report.json", json.dumps(_jsonable(report), indent=1))
     close()
     report["elapsed_seconds"] = round(time.perf_counter() - t_all, 3)
-    report["files"] += ["report.json", "report.md", "report.html"]
+    report["files"] += list(REPORT_FILES)
     clean = _jsonable(report)
     write_atomic(out / "report.json", json.dumps(clean, indent=1))
     write_atomic(out / "report.md", render_markdown(clean))

@@ -32,9 +32,8 @@ BAD_OPTIONS = ["--c", "--C-sigma", "--jsn", "--no-such-option", "-x", "--", "---
 BAD_PATHS = ["{tmp}/missing.csv", "{tmp}", "{tmp}/table.csv/inner.csv", "", "{tmp}/empty.csv",
              "{tmp}/header_only.csv", "{tmp}/binary.csv", "{tmp}/huge_field.csv", "/dev/null",
              "{tmp}/no_such_folder/x.csv"]
-# ASCII, punctuation and non-digit Unicode; Unicode digits such as '٢' are a known grammar
-# issue tested separately below
-MOTIF_ALPHABET = "0123456789_ -+|~.,xX\t\n()[]{}'\"\\é∞αβ" + "\u200b"
+# ASCII, punctuation, Unicode digits (which pass str.isdigit()) and other Unicode
+MOTIF_ALPHABET = "0123456789_ -+|~.,xX\t\n()[]{}'\"\\é∞αβ٢２²" + "\u200b"
 COMMANDS_WITH_MOTIF = ["kernel", "derive", "mc"]
 
 
@@ -193,8 +192,7 @@ def test_cli_fuzz_subprocess(argv, status):
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("dagnngp")
 
 
-@pytest.mark.xfail(strict=True, reason="motif grammar: Unicode digits pass str.isdigit() (fixed in motif.py)")
-@pytest.mark.parametrize("motif", ["٢", "２_21", "2_2²"])
+@pytest.mark.parametrize("motif", ["٢", "２_21", "2_2²", "2_2" + "²" * 3, "١_٢١"])
 def test_unicode_digit_motifs(motif):
     outcome, status, err = run_one(["kernel", motif])
     assert outcome == "ok" and status == 2 and "Traceback" not in err
