@@ -7,7 +7,7 @@ For each motif (exact model, float64, N unit-norm centred inputs) it prints
 * ``numpy``: a straightforward NumPy implementation of the same recursion, the
   paper's ``h(C) = (sqrt(1 - C^2) + (pi - arccos C) C) / pi`` applied to the
   normalised Gram one linear edge at a time (with the exact model's cross terms);
-* ``numba``: ``dagnngp.numerics.fused.nngp_fused`` (fresh output array each call),
+* ``numba``: ``dagnngp.numerics.numba_program.nngp_fused`` (fresh output array each call),
   and ``nngp(...)`` end to end (input validation included);
 * ``floor``: the time of one vectorised ``np.arccos`` over the N^2 entries, times
   the number of distinct source nodes of linear edges, divided by the cores used;
@@ -101,7 +101,7 @@ def compile_probe(cache_dir: str) -> float:
     code = (
         "import time, numpy as np\n"
         "t = time.perf_counter()\n"
-        "from dagnngp.numerics.fused import nngp_fused\n"
+        "from dagnngp.numerics.numba_program import nngp_fused\n"
         "from dagnngp.motif import Motif\n"
         "nngp_fused(Motif.parse('2_21_112'), np.eye(4), np.zeros(4))\n"
         "print(time.perf_counter() - t)\n"
@@ -120,7 +120,7 @@ def main() -> None:
     parser.add_argument("--max-bytes", type=int, default=256 * 2**20, dest="max_bytes")
     args = parser.parse_args()
 
-    from dagnngp.numerics.fused import nngp_fused, numba_threads
+    from dagnngp.numerics.numba_program import nngp_fused, numba_threads
 
     cores = numba_threads()
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
@@ -164,7 +164,7 @@ def blocked(n: int, max_bytes: int) -> None:
     """N inputs in bounded memory: the minimum 2x2 gap of DAG#3's exact kernel."""
     import resource
 
-    from dagnngp.numerics.fused import min_pair_gap_blocks
+    from dagnngp.numerics.numba_blocks import min_pair_gap_blocks
 
     rng = np.random.default_rng(1)
     X = rng.standard_normal((n, 32))

@@ -16,12 +16,14 @@ already imported its configuration is updated too).  When none is usable,
 compiled functions are kept in memory only: a function whose cache cannot be
 placed anywhere is compiled without one instead of failing.
 
-Call it at every place that imports Numba, before the import::
+Call it before the first ``@njit(cache=True)`` is applied (before Numba is
+imported where possible; if Numba is already imported its ``CACHE_DIR`` is set,
+which every later decoration reads)::
 
     from dagnngp._numba_cache import configure_numba_cache
 
     configure_numba_cache()
-    import numba
+    from numba import njit
 
 >>> folder = configure_numba_cache()
 >>> folder is None or os.path.isdir(folder)

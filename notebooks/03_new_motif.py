@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dagnngp import Motif
-from dagnngp.numerics import inputs_to_gram, least_eigenvalue_2x2, nngp, pair_gram, rule12
+from dagnngp.numerics import inputs_to_gram, lambdify, least_eigenvalue_2x2, nngp, pair_gram, rule12
 from dagnngp.numerics.monte_carlo import monte_carlo
 from dagnngp.theory import derive
 
@@ -48,7 +48,7 @@ print(d.pretty())
 # The gap in closed form, its value next to the paper's three DAGs, and its expansion at $C = 1$.
 
 # %%
-gap = d.lambdify("gap")  # a NumPy function of C, generated from the expression
+gap = lambdify(d, "gap")  # a NumPy function of C, generated from the expression
 for c in (0.0, 0.5, 0.9):
     K0, mu0 = pair_gram(c)
     K = nngp(motif, K0, mu0).output
@@ -70,7 +70,7 @@ print("expansion at C = 1 - eps:", d.series(2))
 C = np.linspace(-0.6, 0.999, 200)
 fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 for s in ("2_02_002", "1_01_222", "2_21_112", str(motif)):
-    ax.plot(C, derive(s, model="exact").lambdify("gap")(C), label=s)
+    ax.plot(C, lambdify(derive(s, model="exact"), "gap")(C), label=s)
 ax.set(xlabel="input correlation $C$", ylabel=r"2x2 gap (exact model)", title="the new motif among the paper's")
 ax.legend()
 plt.show()

@@ -24,6 +24,7 @@ from dagnngp.numerics.dual import (
     relu_gap_from_distance,
     relu_mean,
 )
+from dagnngp.numerics.generated import lambdify
 
 # (binds ``monte_carlo`` to the sampler function; the module stays importable by its full name)
 from dagnngp.numerics.monte_carlo import MonteCarloResult, monte_carlo  # noqa: I001
@@ -33,7 +34,10 @@ from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nng
 from dagnngp.numerics.sweep import SweepResult, all_motifs, iter_motifs, sweep  # noqa: I001
 
 # Numba-backed names are resolved on first access so that importing this package stays fast
-_LAZY = {"nngp_blocks": "dagnngp.numerics.fused", "min_pair_gap_blocks": "dagnngp.numerics.fused"}
+_LAZY = {
+    "nngp_blocks": "dagnngp.numerics.numba_blocks",
+    "min_pair_gap_blocks": "dagnngp.numerics.numba_blocks",
+}
 
 
 def __getattr__(name: str):
@@ -49,6 +53,7 @@ __all__ = [
     "SweepResult",
     "all_motifs",
     "iter_motifs",
+    "lambdify",
     "min_pair_gap_blocks",
     "nngp_blocks",
     "sweep",

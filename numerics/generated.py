@@ -29,7 +29,7 @@ import numpy as np
 from dagnngp.numerics import dual
 from dagnngp.numerics.dual import PRIMITIVES
 
-__all__ = ["BACKENDS", "compile_generated", "xp_helpers", "scalar_helpers", "mpmath_helpers"]
+__all__ = ["BACKENDS", "compile_generated", "lambdify", "mpmath_helpers", "scalar_helpers", "xp_helpers"]
 
 BACKENDS = ("numpy", "array_api", "cupy", "numba", "mpmath")
 
@@ -301,3 +301,29 @@ def make_function(source: str, backend: str, n_out: int, single: bool) -> Callab
         return mpmath_fn
 
     raise ValueError(f"backend={backend!r} is not known; use one of {', '.join(BACKENDS)}")
+
+
+def lambdify(derivation: Any, quantity: str | tuple[str, ...] = "gap", backend: str = "numpy",
+             node: int | None = None) -> Callable[..., Any]:
+    """A numeric function of ``C`` compiled from a derivation's expressions (cached per derivation).
+
+    ``quantity`` is ``"diagonal"``, ``"offdiagonal"``, ``"gap"``, ``"rule12"``,
+    ``"mean"``, ``"correlation"``, or a tuple of them (the function then returns
+    a tuple); ``node`` picks an intermediate node.  ``backend`` is ``"numpy"``,
+    ``"numba"``, ``"mpmath"`` (keyword ``dps=`` for the digits) or
+    ``"array_api"``/``"cupy"`` (any array-API namespace, found from ``C``).  The
+    source comes from :meth:`dagnngp.theory.Derivation.source`.
+
+    >>> from dagnngp.theory import derive
+    >>> gap = lambdify(derive("2_02_002", model="paper"), "gap")
+    >>> float(gap(0.5))  # 1 - h(h(h(0.5)))
+    0.26187...
+    """
+    from dagnngp.theory.codegen import derivation_source
+
+    cache = derivation.__dict__.setdefault("_lambdified", {})
+    key = (quantity if isinstance(quantity, str) else tuple(quantity), backend, node)
+    if key not in cache:
+        source, n_out, single = derivation_source(derivation, quantity, backend, node)
+        cache[key] = make_function(source, backend, n_out, single)
+    return cache[key]

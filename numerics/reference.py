@@ -158,7 +158,7 @@ def nngp(
         Keep every node's Gram and means in the result.
     backend:
         ``"numpy"`` (this module's reference recursion, the ground truth),
-        ``"numba"`` (the fused, parallel kernel of :mod:`dagnngp.numerics.fused`)
+        ``"numba"`` (the parallel kernel of :mod:`dagnngp.numerics.numba_program`)
         or ``None``: ``"numba"`` when Numba is importable, the activation is
         ReLU, ``all_nodes`` is off and there are more than :data:`NUMPY_MAX_N`
         inputs (small problems never wait for a compile), else ``"numpy"``.  Arrays of another
@@ -197,7 +197,7 @@ def nngp(
     if backend == "xp":
         return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
     if backend == "numba":
-        from dagnngp.numerics.fused import check_gram_fused  # same checks, one fused pass
+        from dagnngp.numerics.numba_validate import check_gram_fused  # same checks, one fused pass
 
         K0 = check_gram_fused(K0, "K0", check_psd=check_psd)
     else:
@@ -206,7 +206,7 @@ def nngp(
     _check_bytes(max_bytes, K0, (1 if backend == "numba" else m.n_nodes + 4), backend)
     act = get_activation(activation, c_sigma, **(activation_params or {}))
     if backend == "numba":
-        from dagnngp.numerics.fused import nngp_fused  # loads Numba on first use
+        from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
 
         out, out_mean = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
         res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))

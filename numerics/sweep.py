@@ -10,7 +10,7 @@ Motifs are integer-coded: one row per motif listing its edge ops (0 zero,
 1 skip, 2 linear) in the order of the motif string (``"2_21_112"`` is the row
 ``[2, 2, 1, 1, 1, 2]``).  :func:`all_motifs` enumerates a complete space.
 
-The compiled kernel lives in :mod:`dagnngp.numerics.fused` and is imported on
+The compiled kernel lives in :mod:`dagnngp.numerics.numba_sweep` and is imported on
 first use, so importing this module does not load Numba.
 
 >>> res = sweep(["2_02_002", "1_01_222", "2_21_112"], [0.5], model="paper")
@@ -245,7 +245,7 @@ def sweep(
     codes = _as_codes(motifs)
     n_nodes = _nodes_from_edges(codes.shape[1])
 
-    from dagnngp.numerics.fused import sweep_kernel  # compiled on first use
+    from dagnngp.numerics.numba_sweep import sweep_kernel  # compiled on first use
 
     arrays = sweep_kernel(codes, n_nodes, Cs, model, c_sigma, sigma_b)
     counts = arrays["depth_counts"]

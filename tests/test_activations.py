@@ -13,7 +13,7 @@ import pytest
 import sympy
 from sympy import acos, asin, pi, sqrt
 
-from dagnngp.numerics import nngp, pair_gram
+from dagnngp.numerics import lambdify, nngp, pair_gram
 from dagnngp.numerics.activations import ACTIVATIONS, get_activation
 from dagnngp.theory import derive, explicit, h
 from dagnngp.theory.arccos import activation
@@ -186,7 +186,7 @@ def test_numeric_activations_match_the_theory(name, params, c_sigma, sigma_b, mo
     for model in ("exact", "paper"):
         d = derive(motif, model=model, activation=name, c_sigma=c_sigma, sigma_b=sigma_b,
                    activation_params=params, general=False)
-        diag, off, gap = d.lambdify(("diagonal", "offdiagonal", "gap"))(C_grid)
+        diag, off, gap = lambdify(d, ("diagonal", "offdiagonal", "gap"))(C_grid)
         for k, c in enumerate(C_grid):
             K = nngp(motif, *pair_gram(c), model=model, c_sigma=c_sigma, sigma_b=sigma_b,
                      activation=name, activation_params=params, backend="numpy").output

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagnngp.numerics import relu_correlation, relu_dual, relu_gap, relu_gap_from_distance, relu_mean
+from dagnngp.numerics import (
+    lambdify,
+    relu_correlation,
+    relu_dual,
+    relu_gap,
+    relu_gap_from_distance,
+    relu_mean,
+)
 from dagnngp.numerics.dual import sin_minus_t_cos
 from dagnngp.proofs_check.strategies import psd_grams
 
@@ -206,7 +213,7 @@ def test_mpmath_helpers_leave_the_global_precision_alone():
     from dagnngp.theory import derive
 
     before = mpmath.mp.dps
-    f = derive("2_02_002", model="paper", general=False).lambdify("gap", "mpmath")
+    f = lambdify(derive("2_02_002", model="paper", general=False), "gap", "mpmath")
     value = f(0.5, dps=60)
     assert mpmath.mp.dps == before
     with mpmath.workdps(60):

@@ -21,6 +21,7 @@ import pytest
 from dagnngp.cli import main
 from dagnngp.errors import VarianceWarning
 from dagnngp.motif import Motif, Op
+from dagnngp.numerics import lambdify
 from dagnngp.numerics.activations import ACTIVATIONS
 from dagnngp.numerics.finite import (
     EDGE_OPS,
@@ -56,7 +57,7 @@ X3 = unit_centred(3, 6, seed=12)
 
 def closed_form(motif: str, X: np.ndarray, **kernel) -> np.ndarray:
     """The output Gram from the SymPy derivation for unit centred inputs, at every pair's correlation."""
-    f = derive(motif, general=False, **kernel).lambdify(("diagonal", "offdiagonal"))
+    f = lambdify(derive(motif, general=False, **kernel), ("diagonal", "offdiagonal"))
     C = np.clip(X @ X.T, -1.0, 1.0)
     n = X.shape[0]
     K = np.empty((n, n))

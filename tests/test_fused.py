@@ -13,13 +13,10 @@ from hypothesis import strategies as st
 
 from dagnngp.motif import Motif
 from dagnngp.numerics import inputs_to_gram, min_pair_gap, nngp
-from dagnngp.numerics.fused import (
-    CHUNK,
-    min_pair_gap_blocks,
-    nngp_blocks,
-    relu_gap_eps,
-    relu_h,
-)
+from dagnngp.numerics.numba_blocks import min_pair_gap_blocks, nngp_blocks
+from dagnngp.numerics.numba_dual import relu_gap_eps, relu_h
+from dagnngp.numerics.numba_encode import DUAL, encode_program
+from dagnngp.numerics.numba_program import CHUNK, node_diagonals
 from dagnngp.proofs_check.strategies import motifs, psd_grams
 
 mp.mp.dps = 40
@@ -85,6 +82,48 @@ def test_numba_agrees_with_numpy_on_drawn_motifs_and_grams(m, K0, data, model, c
     # psd_grams draws N = 1, zero rows, duplicate and antipodal inputs, scales 1e-3 .. 1e3
     mu0 = data.draw(_means(K0))
     _compare(m, K0, mu0, model, c_sigma, sigma_b)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=motifs(2, 6), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12), d=st.integers(1, 6),
+       offset=st.floats(-2.0, 2.0), model=st.sampled_from(["exact", "paper"]),
+       c_sigma=st.floats(0.25, 4.0), sigma_b=st.floats(0.01, 3.0))
+def test_program_kernel_agrees_with_numpy_with_bias_and_non_zero_means(m, seed, n, d, offset, model,
+                                                                       c_sigma, sigma_b):
+    # raw inputs with a common offset: non-zero means, so the exact model's outer terms matter
+    X = np.random.default_rng(seed).standard_normal((n, d)) + offset
+    K0, mu0 = inputs_to_gram(X, width=d + 2)
+    _compare(m, K0, mu0, model, c_sigma, sigma_b)
+
+
+def test_encoder_forms_only_what_the_output_needs():
+    # the output is a skip from the input: every dual map is dead, K_H = K0
+    enc = encode_program("2_02_100", "exact")
+    assert enc.main.shape[0] == 0 and enc.out_slot == enc.k0_slot
+    # skips from X0 and X1 = X0: K2 = 4 K0 (exact), 2 K0 (paper: no cross terms), in one pass
+    for model, coef in (("exact", 4.0), ("paper", 2.0)):
+        enc = encode_program("1_11", model)
+        assert enc.main[:, 0].tolist() == [2] and enc.main_coef.tolist() == [coef]
+    # one dual map per distinct linear source, however many edges leave it
+    for model in ("exact", "paper"):
+        enc = encode_program("2_22_222_2222_22222_222222", model)
+        assert int(np.sum(enc.main[:, 0] == DUAL)) == 6
+
+
+@pytest.mark.parametrize("model", ["exact", "paper"])
+def test_node_diagonals_match_the_reference_nodes(model):
+    rng = np.random.default_rng(4)
+    K0, mu0 = inputs_to_gram(np.abs(rng.standard_normal((9, 5))))
+    m = Motif.parse("2_12_121_2112")
+    ref = nngp(m, K0, mu0, model=model, sigma_b=0.3, backend="numpy", all_nodes=True)
+    dg, mu = node_diagonals(m, np.diagonal(K0), mu0, model, sigma_b=0.3)
+    for t in range(m.n_nodes):
+        d = np.diagonal(ref.nodes[t])
+        assert np.all(np.abs(dg[t] - d) <= 1e-14 * d)
+        if model == "exact":
+            assert np.all(np.abs(mu[t] - ref.means[t]) <= 1e-14 * np.sqrt(d))
+        elif t > 0:
+            assert not np.any(mu[t])  # the paper's recursion has no means
 
 
 @pytest.mark.parametrize("n", [1, 2, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3])
@@ -163,9 +202,9 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
     code = (
         "import numpy as np\n"
         "from dagnngp.numerics import nngp\n"
-        "from dagnngp.numerics import fused\n"
+        "from dagnngp.numerics import numba_program\n"
         "nngp('2_21_112', np.eye(3), backend='numba')\n"
-        "print(len(fused._rows.stats.cache_hits), len(fused._rows.stats.cache_misses))\n"
+        "print(len(numba_program._rows.stats.cache_hits), len(numba_program._rows.stats.cache_misses))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     hits, misses = (int(v) for v in out.stdout.split())

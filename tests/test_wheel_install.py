@@ -118,7 +118,7 @@ def test_in_memory_when_no_folder_is_writable(install):
     code = ("from dagnngp._numba_cache import configure_numba_cache\n"
             "assert configure_numba_cache(candidates=[]) is None\n"
             "import numba_probe\n"
-            "from dagnngp.numerics.fused import relu_h\n"
+            "from dagnngp.numerics.numba_dual import relu_h\n"
             "print(relu_h(0.5))\n")
     proc = _run([str(install["py"]), "-c", code], cwd=install["cwd"], env=install["env"], timeout=300)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]

@@ -2,7 +2,8 @@
 
 * :func:`derive` -- a motif's closed-form NNGP recursion (:class:`Derivation`):
   node-by-node expressions, the 2x2 gap, rule (12), general-input forms,
-  ``series()``, ``latex()``, ``pretty()`` and ``lambdify()``;
+  ``series()``, ``latex()``, ``pretty()`` and ``source()`` (numeric code, compiled by
+  :func:`dagnngp.numerics.lambdify`);
 * :mod:`dagnngp.theory.arccos` -- the arc-cosine / leaky activation family as
   named SymPy functions (``h``, ``G``, ...).
 

@@ -3,7 +3,8 @@
 The code is produced by SymPy's printers after common-subexpression
 elimination.  Named maps print as calls to the helpers of
 :mod:`dagnngp.numerics.generated` (``h(...)``, ``G(...)``, ...), the numeric
-primitives of :mod:`dagnngp.numerics.dual`, written without cancellation; the gap is generated from the
+primitives of :mod:`dagnngp.numerics.dual`, written without cancellation, and
+:func:`dagnngp.numerics.lambdify` compiles the text; the gap is generated from the
 *distance* form (a sum of ``G`` terms in ``eps = 1 - C``), so float64 code keeps
 its relative accuracy as ``C -> 1``.
 
@@ -36,7 +37,7 @@ import sympy
 from sympy import Float
 from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
-__all__ = ["QUANTITIES", "STYLES", "generate_source", "lambdify_derivation"]
+__all__ = ["QUANTITIES", "STYLES", "derivation_source", "generate_source"]
 
 QUANTITIES = ("diagonal", "offdiagonal", "gap", "rule12", "mean", "correlation")
 STYLES = {"numpy": "array", "array_api": "array", "cupy": "array", "numba": "scalar", "mpmath": "mpmath"}
@@ -172,24 +173,20 @@ def generate_source(d, quantities: tuple[str, ...], style: str, node: int | None
     return "\n".join(lines)
 
 
-def lambdify_derivation(d, quantity, backend: str, node: int | None):
-    """Implementation of :meth:`Derivation.lambdify` (cached per derivation)."""
+def derivation_source(d, quantity, backend: str, node: int | None = None) -> tuple[str, int, bool]:
+    """Source of a numeric function of ``C`` for ``quantity`` of derivation ``d``, for ``backend``.
+
+    Returns ``(source, n_outputs, single)``; :func:`dagnngp.numerics.lambdify`
+    compiles it with the backend's helper maps.  ``quantity`` is one name or a
+    tuple of names (:data:`QUANTITIES`); ``node`` picks an intermediate node.
+    """
     if backend not in STYLES:
         raise ValueError(f"backend={backend!r} is not known; use one of {', '.join(STYLES)}")
     single = isinstance(quantity, str)
     quantities = (quantity,) if single else tuple(quantity)
     if not quantities:
         raise ValueError("quantity must name at least one quantity")
-    if node is not None:
-        from dagnngp.theory.derivation import _check_node
-
-        _check_node(d, node)
-    cache = d.__dict__.setdefault("_lambdified", {})
-    key = (quantities, backend, node)
-    if key not in cache:
-        from dagnngp.numerics.generated import make_function
-
-        source = generate_source(d, quantities, STYLES[backend], node)
-        cache[key] = make_function(source, backend, len(quantities), single)
-    return cache[key]
-
+    if node is not None and (isinstance(node, bool) or not isinstance(node, int)
+                             or not 0 <= node < d.motif.n_nodes):
+        raise ValueError(f"node={node!r} is not a node of {d.motif}; use 0..{d.motif.n_nodes - 1}")
+    return generate_source(d, quantities, STYLES[backend], node), len(quantities), single

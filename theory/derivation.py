@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 import sympy
 from sympy import Abs, Add, S, Symbol, sqrt
@@ -321,23 +320,22 @@ class Derivation:
             raise ValueError(f"quantity={quantity!r} is not known; use one of {', '.join(table)}")
         return table[quantity]
 
-    def lambdify(self, quantity: str | tuple[str, ...] = "gap", backend: str = "numpy",
-                 node: int | None = None) -> Any:
-        """A numeric function of ``C`` generated from the expressions.
+    def source(self, quantity: str | tuple[str, ...] = "gap", backend: str = "numpy",
+               node: int | None = None) -> str:
+        """Python source of a numeric function of ``C`` generated from the expressions.
 
         ``quantity`` is ``"diagonal"``, ``"offdiagonal"``, ``"gap"``, ``"rule12"``,
-        ``"mean"``, ``"correlation"``, or a tuple of them (the function then
-        returns a tuple); ``node`` picks an intermediate node.  ``backend`` is
-        ``"numpy"``, ``"numba"``, ``"mpmath"`` (keyword ``dps=`` for the digits)
-        or ``"array_api"``/``"cupy"`` (any array-API namespace, found from ``C``).
+        ``"mean"``, ``"correlation"``, or a tuple of them; ``node`` picks an
+        intermediate node; ``backend`` is ``"numpy"``, ``"numba"``, ``"mpmath"`` or
+        ``"array_api"``/``"cupy"``.  The theory layer only writes the text:
+        :func:`dagnngp.numerics.lambdify` compiles it into a function.
 
-        >>> gap = derive("2_02_002", model="paper").lambdify("gap")
-        >>> float(gap(0.5))  # 1 - h(h(h(0.5)))
-        0.26187...
+        >>> print(derive("2_02_002", model="paper").source("gap").splitlines()[4])
+            r0 = G(xp, G(xp, G(xp, eps)))
         """
-        from dagnngp.theory.codegen import lambdify_derivation
+        from dagnngp.theory.codegen import derivation_source
 
-        return lambdify_derivation(self, quantity, backend, node)
+        return derivation_source(self, quantity, backend, node)[0]
 
 
 def _check_node(d: Derivation, node: int) -> int:

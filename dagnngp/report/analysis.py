@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dagnngp.motif import Motif
+from dagnngp.numerics import lambdify
 
 __all__ = [
     "McWidthScan",
@@ -127,7 +128,7 @@ def theory_summary(motif: Motif, model: str, series_order: int = 2) -> dict | No
             out["kappa"] = float(coeff)
             out["leading_power"] = str(power)
     try:
-        out["gap_fn"] = d.lambdify("gap", "numpy")
+        out["gap_fn"] = lambdify(d, "gap", "numpy")
     except Exception as exc:  # noqa: BLE001
         out["lambdify_error"] = f"{type(exc).__name__}: {exc}"
     return out
