@@ -147,7 +147,12 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``dagnngp`` script; returns the exit status (see :data:`EXIT_CODES`)."""
+    """Entry point of the ``dagnngp`` script; returns the exit status (see :data:`EXIT_CODES`).
+
+    >>> main(["kernel", "2_02_002", "--C", "0.9", "--json"])
+    {..."gap_2x2": 0.07514...}
+    0
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     command = "dagnngp"
     try:

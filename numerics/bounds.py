@@ -35,34 +35,58 @@ __all__ = [
 def least_eigenvalue_2x2(a: object, c: object, b: object) -> np.ndarray:
     """Least eigenvalue of ``[[a, b], [b, c]]``: ``(a+c)/2 - sqrt(((a-c)/2)^2 + b^2)``.
 
-    Correct for negative ``b`` too (the paper's ``P - f`` form assumes ``b >= 0``).
+    Correct for negative ``b`` too (the paper's ``P - f`` form assumes ``b >= 0``),
+    and for entries anywhere in the float64 range (each 2x2 block is scaled by a
+    power of two before the sums are formed).
 
     >>> float(least_eigenvalue_2x2(4.0, 4.0, -0.36338))
     3.63662
+    >>> float(least_eigenvalue_2x2(1e308, 1e308, 0.0))
+    1e+308
     """
-    a, c, b = (np.asarray(v, dtype=float) for v in (a, c, b))
-    return 0.5 * (a + c) - np.hypot(0.5 * (a - c), b)
+    a, c, b = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, c, b)))
+    big = np.maximum(np.maximum(np.abs(a), np.abs(c)), np.abs(b))
+    _, e = np.frexp(np.where(np.isfinite(big) & (big > 0), big, 1.0))
+    a, c, b = (np.ldexp(v, -e) for v in (a, c, b))
+    return np.ldexp(0.5 * (a + c) - np.hypot(0.5 * (a - c), b), e)
+
+
+def _index(value: object, n: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 0 <= value < n:
+        raise ValueError(f"{name}={value!r} is not an input index; use an int in 0..{n - 1}")
+    return int(value)
 
 
 def pair_gap(K: object, i: int, j: int) -> float:
-    """The pair gap: least eigenvalue of the 2x2 principal submatrix of ``K`` on inputs ``i != j``."""
-    K = np.asarray(K)
-    n = K.shape[0]
-    if i == j or not (0 <= i < n and 0 <= j < n):
+    """2x2 least eigenvalue of the principal submatrix of ``K`` on inputs ``i != j``.
+
+    >>> pair_gap([[1.0, 0.5], [0.5, 1.0]], 0, 1)
+    0.5
+    """
+    arr = np.asarray(K) if not isinstance(K, np.ndarray) else K
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"K must be a square N x N matrix, got shape {arr.shape}")
+    n = arr.shape[0]
+    i, j = _index(i, n, "i"), _index(j, n, "j")
+    if i == j:
         raise ValueError(f"need two distinct input indices in 0..{n - 1}, got ({i}, {j})")
-    return float(least_eigenvalue_2x2(K[i, i], K[j, j], K[i, j]))
+    block = check_gram(arr[np.ix_([i, j], [i, j])], f"K[({i},{j}),({i},{j})]")
+    return float(least_eigenvalue_2x2(block[0, 0], block[1, 1], block[0, 1]))
 
 
 def min_pair_gap(K: object) -> tuple[float, int, int]:
-    """``min_{i != j}`` of the pair gap, with the minimising pair: Lemma 3.3's upper bound.
+    """``min_{i != j}`` of the 2x2 gap, with the minimising pair: Lemma 3.3's upper bound.
+
+    ``K`` is validated as a Gram matrix first (O(N^2)), so every 2x2 gap is >= 0
+    up to rounding.
 
     >>> min_pair_gap(np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.0]]))
     (0.5, 0, 1)
     """
-    K = np.asarray(K, dtype=float)
-    n = K.shape[0] if K.ndim == 2 else 0
-    if K.ndim != 2 or K.shape[1] != n or n < 2:
-        raise ValueError(f"min_pair_gap needs an N x N matrix with N >= 2, got shape {K.shape}")
+    arr = np.asarray(K) if not isinstance(K, np.ndarray) else K
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 2:
+        raise ValueError(f"min_pair_gap needs an N x N matrix with N >= 2, got shape {arr.shape}")
+    K = check_gram(arr, "K")
     d = np.diagonal(K)
     gaps = least_eigenvalue_2x2(d[:, None], d[None, :], K)
     np.fill_diagonal(gaps, np.inf)
@@ -72,9 +96,15 @@ def min_pair_gap(K: object) -> tuple[float, int, int]:
 
 
 def least_eigenvalue(K: object) -> float:
-    """Least eigenvalue of a symmetric matrix (validated as a Gram matrix first)."""
-    arr = check_gram(K, "K", check_psd=False)
-    return float(np.linalg.eigvalsh(arr.astype(np.float64))[0])
+    """Least eigenvalue of a symmetric matrix (validated as a Gram matrix first; any float64 scale).
+
+    >>> least_eigenvalue(1e308 * np.eye(2))
+    1e+308
+    """
+    arr = check_gram(K, "K", check_psd=False).astype(np.float64)
+    top = float(np.max(np.abs(arr))) if arr.size else 0.0
+    _, e = np.frexp(top) if 0.0 < top < np.inf else (0.0, 0)
+    return float(np.ldexp(np.linalg.eigvalsh(np.ldexp(arr, -int(e)))[0], int(e)))
 
 
 def rule12(motif: Motif | str, C: object) -> np.ndarray:

@@ -230,10 +230,22 @@ def dual_gram(
     [[1.0, 0.63662], [0.63662, 4.0]]
     """
     diag = xp.clip(_diagonal(xp, K), 0.0, None)
-    # sqrt of the product, not a product of roots: equal diagonals then give C = 1 exactly
-    scale = xp.sqrt(diag[:, None] * diag[None, :])
+    # Scale by a power of two first (exact), so the products below neither overflow
+    # nor underflow for Grams anywhere in 1e-300 .. 1e300; then the sqrt of the product,
+    # not a product of roots: equal diagonals give C = 1 exactly.
+    top = float(xp.max(diag)) if diag.shape[0] else 0.0
+    e = math.frexp(top)[1] if 0.0 < top < math.inf else 0
+
+    def unit(x: Any) -> Any:  # x * 2^-e in two exact steps (2^-e alone may not be a float64)
+        return (x * 2.0 ** -(e // 2)) * 2.0 ** -(e - e // 2)
+
+    dn = unit(diag)
+    prod = dn[:, None] * dn[None, :]
+    tiny = prod < 1e-290  # diagonals more than ~290 decades apart: roots, to stay normal
+    root_n = xp.sqrt(dn)
+    scale = xp.where(tiny, root_n[:, None] * root_n[None, :], xp.sqrt(prod))
     positive = scale > 0
-    C = xp.where(positive, K / xp.where(positive, scale, 1.0), 0.0)
+    C = xp.where(positive, unit(K) / xp.where(positive, scale, 1.0), 0.0)
     # (+ zeros: a moment that does not depend on the variance comes back as a Python number)
     d = xp.where(diag > 0, second_moment(xp.where(diag > 0, diag, 1.0)) + xp.zeros_like(diag), zero_value)
     root = xp.sqrt(d)
@@ -294,14 +306,21 @@ def relu_dual(K: np.ndarray, c_sigma: float = 2.0) -> np.ndarray:
     """ReLU dual map of a Gram matrix: ``f(K)_ij = c/2 sqrt(K_ii K_jj) h(C_ij)``.
 
     Rows with a zero diagonal (a node that receives nothing) map to zero; the
-    diagonal is ``c/2 K_ii`` exactly.  ``K`` is assumed symmetric PSD (validated
-    by the public entry points).
+    diagonal is ``c/2 K_ii`` exactly.  ``K`` is validated as a Gram matrix (O(N^2))
+    and ``c_sigma`` as a positive finite number; any scale from 1e-300 to 1e300 works.
 
     >>> relu_dual(np.array([[1.0, 0.0], [0.0, 4.0]])).round(6).tolist()
     [[1.0, 0.63662], [0.63662, 4.0]]
     """
-    half_c = 0.5 * c_sigma
-    return dual_gram(np, K, lambda d: half_c * d, lambda C: h(np, C))
+    from dagnngp.numerics.validate import check_c_sigma, check_gram
+
+    half_c = 0.5 * check_c_sigma(c_sigma)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = dual_gram(np, check_gram(K, "K"), lambda d: half_c * d, lambda C: h(np, C))
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"relu_dual: the result overflows float64 (c_sigma={c_sigma:g}, largest diagonal "
+                         f"{float(np.max(np.diagonal(K))):.3g}); rescale the Gram or lower c_sigma")
+    return out
 
 
 def relu_mean(diag: np.ndarray, c_sigma: float = 2.0) -> np.ndarray:

@@ -40,6 +40,7 @@ from dagnngp.numerics.validate import (
     check_gram,
     check_means,
     check_model,
+    check_scale,
 )
 from dagnngp.theory.program import compile_program
 from dagnngp.theory.spec import KernelSpec, resolve_spec
@@ -76,10 +77,22 @@ def inputs_to_gram(X: object, width: int | None = None) -> tuple[np.ndarray, np.
     if not np.all(np.isfinite(arr)):
         raise ValueError("X has a non-finite entry (NaN or inf)")
     d = arr.shape[1]
-    width = d if width is None else int(width)
+    if width is None:
+        width = d
+    elif isinstance(width, bool) or not isinstance(width, int | np.integer):
+        raise ValueError(f"width must be an int, not {width!r}")
+    width = int(width)
     if width < d:
         raise ValueError(f"width={width} is smaller than the input dimension d={d}")
-    return arr @ arr.T, arr.sum(axis=1) / np.sqrt(width, dtype=arr.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        K0 = arr @ arr.T
+        mu0 = arr.sum(axis=1) / np.sqrt(width, dtype=arr.dtype)
+    if not (np.all(np.isfinite(K0)) and np.all(np.isfinite(mu0))):
+        raise ValueError(
+            f"the inputs' inner products overflow {arr.dtype} "
+            f"(largest |x| = {float(np.max(np.abs(arr))):.3g}); rescale the inputs"
+        )
+    return K0, mu0
 
 
 def pair_gram(C: float, n_copies: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +213,7 @@ def nngp(
         from dagnngp.numerics.numba_validate import check_gram_fused  # same checks, one fused pass
 
         K0 = check_gram_fused(K0, "K0", check_psd=check_psd)
+        check_scale(np.diagonal(K0), "K0")
     else:
         K0 = check_gram(K0, "K0", check_psd=check_psd)
     mu0 = check_means(mu0, K0, "mu0")

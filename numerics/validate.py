@@ -16,6 +16,7 @@ __all__ = [
     "check_finite_result",
     "check_gram",
     "check_means",
+    "check_scale",
     "check_model",
 ]
 
@@ -94,12 +95,13 @@ def check_gram(K: object, name: str = "K0", check_psd: bool | None = None) -> np
             f"{name} is not symmetric (largest |K - K.T| = {asym:.3g}); a Gram matrix "
             "X @ X.T is, use dagnngp.numerics.inputs_to_gram(X)"
         )
-    arr = 0.5 * (arr + arr.T)
+    arr = 0.5 * arr + 0.5 * arr.T  # (halves first: no overflow near the top of the range)
     diag = np.diagonal(arr)
     if np.any(diag < -tol):
         i = int(np.argmin(diag))
         raise ValueError(f"{name} has a negative diagonal entry {name}[{i},{i}] = {diag[i]:.6g}; "
                          "a Gram matrix has squared norms on its diagonal")
+    check_scale(diag, name)
     root = np.sqrt(np.maximum(diag, 0))
     excess = np.abs(arr) - np.multiply.outer(root, root)
     if np.any(excess > tol):
@@ -118,6 +120,24 @@ def check_gram(K: object, name: str = "K0", check_psd: bool | None = None) -> np
                 "use dagnngp.numerics.inputs_to_gram(X)"
             )
     return arr
+
+
+def check_scale(diag: np.ndarray, name: str = "K0") -> None:
+    """Refuse a Gram whose largest diagonal lies where floats have lost their significant digits.
+
+    >>> check_scale(np.array([5e-320]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: K0's largest diagonal entry 5e-320 is below 2.28e-305, where float64 numbers lose ...
+    """
+    top = float(np.max(diag)) if diag.size else 0.0
+    floor = float(np.finfo(diag.dtype).tiny) * 2.0**10  # a little above the subnormal range
+    if 0.0 < top < floor:
+        raise ValueError(
+            f"{name}'s largest diagonal entry {top:.3g} is below {floor:.3g}, where {diag.dtype} numbers "
+            "lose their significant digits (subnormal range); rescale the inputs: the kernels of positively "
+            "homogeneous activations scale with them (nngp(s K) = s nngp(K) for ReLU, sigma_b = 0)"
+        )
 
 
 def check_means(mu: object, K: np.ndarray, name: str = "mu0") -> np.ndarray:
@@ -151,11 +171,11 @@ def check_finite_result(values: object, what: str, *, c_sigma: float, sigma_b: f
     of linear edges on the longest path; each linear edge multiplies the scale of
     a Gram by about ``c_sigma/2`` and adds ``sigma_b^2``.
 
-    >>> check_finite_result(np.array([np.inf]), "the output Gram", c_sigma=1e300, sigma_b=0.0,
-    ...                     input_scale=1.0, depth=2)  # doctest: +ELLIPSIS
+    >>> kw = dict(c_sigma=1e300, sigma_b=0.0, input_scale=1.0, depth=2)
+    >>> check_finite_result(np.array([np.inf]), "the output Gram", **kw)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: the output Gram overflowed float64 ... c_sigma=1e+300 is the likely cause ...
+    ValueError: the output Gram overflowed float64 ... c_sigma=1e+300 is the likely cause...
     """
     arr = np.asarray(values)
     if arr.dtype.kind not in "fc" or np.all(np.isfinite(arr)):

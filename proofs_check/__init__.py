@@ -16,10 +16,11 @@ from typing import Any
 
 _LAZY = {
     "CHECKS": "checks", "Check": "checks", "CheckOutcome": "checks", "Verdict": "checks",
-    "run_checks": "checks", "unit_inputs": "checks",
+    "run_checks": "checks", "select_checks": "checks", "unit_inputs": "checks",
     "Rule12Row": "audit", "all_motifs": "audit", "rule12_audit": "audit",
     "format_rule12_failures": "audit", "merges_unequal_depths": "audit",
-    "MCComparison": "statistics", "SUITE_ALPHA": "statistics", "compare_to_mc": "statistics",
+    "FINITE_WIDTH_BIAS_SE": "statistics", "MCComparison": "statistics", "SUITE_ALPHA": "statistics",
+    "compare_to_mc": "statistics",
     "t_threshold": "statistics",
     "FiniteNetwork": "finite_net", "gradient_descent": "finite_net",
 }

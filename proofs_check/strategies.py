@@ -6,14 +6,29 @@ costs nothing when Hypothesis is not installed.
 Test a new bound in a few lines::
 
     from hypothesis import given
-    from dagnngp.proofs_check.strategies import motifs, unit_centred_inputs
+    from dagnngp.proofs_check.strategies import general_grams, motifs
     from dagnngp.numerics import nngp, min_pair_gap, least_eigenvalue
 
-    @given(motifs(max_nodes=6), unit_centred_inputs(n_inputs=4))
+    @given(motifs(max_nodes=6), general_grams(n_inputs=(2, 4)))
     def test_lemma_3_3(motif, inputs):
         K0, mu0 = inputs
         K = nngp(motif, K0, mu0).output
-        assert least_eigenvalue(K) <= min_pair_gap(K)[0] + 1e-9
+        assert least_eigenvalue(K) <= min_pair_gap(K)[0] + 1e-9 * max(1.0, abs(K).max())
+
+:func:`general_inputs` and :func:`general_grams` draw any real inputs (mixed
+signs, non-zero means, norms from ``1e-3`` to ``1e3``, zero, duplicate and
+antipodal rows, fewer features than inputs) as *values*, so a failing example
+shrinks to a small, readable one.  :func:`unit_centred_inputs` and
+:func:`psd_grams` keep their narrower, seed-drawn families for the claims that
+assume unit-norm centred or non-negative inputs.
+
+>>> from hypothesis import given, settings
+>>> @settings(max_examples=5, derandomize=True)
+... @given(general_grams(n_inputs=3))
+... def shapes(inputs):
+...     K0, mu0 = inputs
+...     assert K0.shape == (3, 3) and mu0.shape == (3,)
+>>> shapes()
 """
 
 from __future__ import annotations
@@ -23,7 +38,7 @@ from typing import Any
 
 from dagnngp.motif import MAX_NODES, Motif, Op
 
-__all__ = ["input_matrices", "motifs", "psd_grams", "unit_centred_inputs"]
+__all__ = ["general_grams", "general_inputs", "input_matrices", "motifs", "psd_grams", "unit_centred_inputs"]
 
 
 def motifs(
@@ -141,3 +156,83 @@ def input_matrices(
         return X / np.linalg.norm(X, axis=1, keepdims=True)
 
     return build()
+
+
+def _size_range(value: int | tuple[int, int], name: str, minimum: int) -> tuple[int, int]:
+    lo, hi = (value, value) if isinstance(value, int) else value
+    if not (minimum <= lo <= hi):
+        raise ValueError(f"{name} must be an int or a (lo, hi) range with {minimum} <= lo <= hi, "
+                         f"got {value!r}")
+    return lo, hi
+
+
+def general_inputs(
+    n_inputs: int | tuple[int, int] = (1, 5),
+    dim: int | tuple[int, int] = (1, 6),
+    max_scale: float = 1e3,
+    degenerate: bool = True,
+) -> Any:
+    """Raw inputs ``X`` (N x d) of any real values, drawn entry by entry so failures shrink.
+
+    Entries lie in ``[-1, 1]`` (values below ``1e-8`` in magnitude become 0, so
+    squares never underflow); each row is then scaled by a factor drawn from
+    ``[1/max_scale, max_scale]``: mixed signs, non-zero means and any norms.
+    With ``degenerate=True`` a row may be replaced by zeros, or by a copy or the
+    negative of another row; ``d < N`` gives rank-deficient sets as well.
+
+    >>> from hypothesis import find
+    >>> X = find(general_inputs(n_inputs=2, dim=3), lambda X: (X[0] < 0).any() and X[0].sum() > 0)
+    >>> X.shape
+    (2, 3)
+    """
+    import numpy as np
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    n_lo, n_hi = _size_range(n_inputs, "n_inputs", 1)
+    d_lo, d_hi = _size_range(dim, "dim", 1)
+    if not max_scale >= 1:
+        raise ValueError(f"max_scale must be >= 1, got {max_scale!r}")
+    entries = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+    @st.composite
+    def build(draw: Any) -> Any:
+        n = draw(st.integers(n_lo, n_hi))
+        d = draw(st.integers(d_lo, d_hi))
+        X = draw(arrays(np.float64, (n, d), elements=entries))
+        X[np.abs(X) < 1e-8] = 0.0
+        scales = draw(arrays(np.float64, n, elements=st.floats(1.0 / max_scale, max_scale)))
+        X *= scales[:, None]
+        if degenerate and n > 1:
+            kind = draw(st.sampled_from(["none", "zero", "copy", "negative"]))
+            i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+            if kind == "zero":
+                X[i] = 0.0
+            elif kind == "copy":
+                X[i] = X[j]
+            elif kind == "negative":
+                X[i] = -X[j]
+        return X
+
+    return build()
+
+
+def general_grams(
+    n_inputs: int | tuple[int, int] = (1, 5),
+    dim: int | tuple[int, int] = (1, 6),
+    max_scale: float = 1e3,
+    degenerate: bool = True,
+) -> Any:
+    """``(K0, mu0)`` of :func:`general_inputs`, as :func:`dagnngp.numerics.inputs_to_gram` forms them.
+
+    ``K0 = X X^T`` and ``mu0_i = d^-1/2 sum_k x_ik``: any PSD Gram with means
+    that a real input set can have.
+
+    >>> from hypothesis import find
+    >>> K0, mu0 = find(general_grams(n_inputs=2), lambda g: g[1][0] != 0)
+    >>> K0.shape, mu0.shape
+    ((2, 2), (2,))
+    """
+    from dagnngp.numerics.reference import inputs_to_gram
+
+    return general_inputs(n_inputs, dim, max_scale, degenerate).map(inputs_to_gram)

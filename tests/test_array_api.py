@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import h_mp
 
 from dagnngp.motif import Motif
 from dagnngp.numerics import dual, inputs_to_gram, nngp
@@ -19,9 +22,8 @@ xps = pytest.importorskip("array_api_strict")
 
 
 def _h_mp(C):
-    with mp.workdps(40):
-        C = mp.mpf(C)
-        return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
+    with mp.workdps(50):
+        return h_mp(C)
 
 
 GRID = np.concatenate([np.linspace(-1, 1, 201), -1 + np.logspace(-16, -0.5, 30),
@@ -89,3 +91,42 @@ def test_registered_activation_maps_run_on_strict_arrays(name):
     for got, ref in ((got_dual, ref_dual), (got_mean, ref_mean), (got_fin, ref_fin)):
         assert type(got).__module__.startswith("array_api_strict")
         np.testing.assert_allclose(to_numpy(got), ref, rtol=1e-15, atol=0)
+
+
+def _cupy_with_a_device():
+    """CuPy when it is installed and sees a GPU; otherwise skip with the reason."""
+    if importlib.util.find_spec("cupy") is None:
+        pytest.skip("CuPy is not installed (pip install 'dagnngp[gpu]' on a machine with a CUDA GPU)")
+    import cupy
+
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # no driver, no runtime: CuPy cannot run here
+        pytest.skip(f"CuPy is installed but no CUDA device is usable: {exc}")
+    if n < 1:
+        pytest.skip("CuPy is installed but sees no CUDA device")
+    return cupy
+
+
+@pytest.mark.gpu
+def test_cupy_kernels_and_sampler_match_numpy_on_a_gpu():
+    cupy = _cupy_with_a_device()
+    from dagnngp.numerics.monte_carlo import monte_carlo
+
+    # the dual map on the device against mpmath, over the grid with both edges
+    assert _worst_rel(cupy.asnumpy(relu_h_xp(cupy.asarray(GRID), cupy))) < 1e-15
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((4, 6))
+    K0, mu0 = inputs_to_gram(X)
+    for model in ("exact", "paper"):
+        ref = nngp("2_21_112", K0, mu0, model=model, backend="numpy")
+        res = nngp("2_21_112", cupy.asarray(K0), cupy.asarray(mu0), model=model)
+        assert isinstance(res.output, cupy.ndarray)
+        d = np.diagonal(ref.output)
+        assert np.all(np.abs(cupy.asnumpy(res.output) - ref.output) <= 1e-13 * np.sqrt(np.outer(d, d)))
+    # the sampler draws the same normals on the device: a seeded run equals the CPU run to rounding
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    cpu = monte_carlo("2_21_112", X, width=256, draws=3, seed=5)
+    gpu = monte_carlo("2_21_112", cupy.asarray(X), width=256, draws=3, seed=5)
+    np.testing.assert_allclose(cupy.asnumpy(gpu.mean), cpu.mean, rtol=1e-10)
+    np.testing.assert_allclose(cupy.asnumpy(gpu.means[3]), cpu.means[3], rtol=1e-10, atol=1e-12)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import h_mp
 
 from dagnngp.numerics import (
     least_eigenvalue,
@@ -61,9 +62,8 @@ def test_rule12_formulas_of_the_example_dags():
 
 
 def test_rule12_keeps_relative_accuracy_near_one():
+    h = h_mp
     with mpmath.workdps(50):
-        def h(x):
-            return (mpmath.sqrt(1 - x * x) + (mpmath.pi - mpmath.acos(x)) * x) / mpmath.pi
         for eps in (1e-15, 1e-12, 1e-8, 1e-3):
             C = 1 - eps
             Cm = mpmath.mpf(C)

@@ -38,3 +38,26 @@ def test_docstring_examples(name):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
                              verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed; see output"
+
+
+# modules still without an example; every other module needs one (the list may only shrink)
+_PENDING_EXAMPLES = {
+    "dagnngp.numerics.validate",
+    # the report's per-section modules (new with the report split)
+    *(f"dagnngp.report.sections.{s}" for s in ("checks", "dual_map", "example_dags", "kernels",
+                                                "monte_carlo", "nas", "rule12_audit")),
+}
+
+
+def test_every_module_has_an_example():
+    without = []
+    for name in _modules():
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if exc.name in _OPTIONAL:
+                continue
+            raise
+        if not any(t.examples for t in doctest.DocTestFinder().find(module)):
+            without.append(name)
+    assert set(without) <= _PENDING_EXAMPLES, sorted(set(without) - _PENDING_EXAMPLES)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import SEVEN_DECIMALS, SPEC_H_ITERATES_AT_0, SPEC_H_SPOT_VALUES, h_mp
 
 from dagnngp.numerics import (
     lambdify,
@@ -19,13 +20,8 @@ from dagnngp.numerics import (
 from dagnngp.numerics.dual import sin_minus_t_cos
 from dagnngp.proofs_check.strategies import psd_grams
 
-mp = mpmath.mp.clone()
-mp.dps = 50
-
-
-def h_mp(C):
-    C = mp.mpf(C)
-    return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
+mp = mpmath.mp
+pytestmark = pytest.mark.usefixtures("mp50")  # mpmath references at 50 digits, restored afterwards
 
 
 def rel_err(x, ref):
@@ -34,19 +30,16 @@ def rel_err(x, ref):
 
 def test_spec_spot_values():
     # spec §2.1: h, h∘h, h∘h∘h at four correlations (7 decimals)
-    table = {-1: (0, 0.3183099, 0.4937311), -0.5: (0.1089978, 0.3747015, 0.5282794),
-             0.5: (0.6089978, 0.6839057, 0.7381282), 0.9: (0.9095384, 0.9177411, 0.9248509)}
-    for C, expected in table.items():
+    for C, expected in SPEC_H_SPOT_VALUES.items():
         values = [relu_correlation(C)]
         values.append(relu_correlation(values[-1]))
         values.append(relu_correlation(values[-1]))
-        np.testing.assert_allclose(values, expected, atol=6e-8)
+        np.testing.assert_allclose(values, expected, rtol=0, atol=SEVEN_DECIMALS)
     iterates, c = [], 0.0
     for _ in range(5):
         c = relu_correlation(c)
         iterates.append(float(c))
-    np.testing.assert_allclose(iterates, [0.3183099, 0.4937311, 0.6048257, 0.6809535, 0.7359464],
-                               atol=6e-8)
+    np.testing.assert_allclose(iterates, SPEC_H_ITERATES_AT_0, rtol=0, atol=SEVEN_DECIMALS)
     assert float(relu_correlation(0.0)) == pytest.approx(1 / np.pi, rel=1e-15)
     assert float(relu_correlation(1.0)) == 1.0 and float(relu_correlation(-1.0)) == 0.0
 

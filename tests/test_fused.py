@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from references import h_mp
 
 from dagnngp.motif import Motif
 from dagnngp.numerics import inputs_to_gram, min_pair_gap, nngp
@@ -19,12 +20,9 @@ from dagnngp.numerics.numba_encode import DUAL, encode_program
 from dagnngp.numerics.numba_program import CHUNK, node_diagonals
 from dagnngp.proofs_check.strategies import motifs, psd_grams
 
-mp.mp.dps = 40
+pytestmark = pytest.mark.usefixtures("mp50")  # mpmath references at 50 digits, restored afterwards
 DAG3 = Motif.parse("2_21_112")
-
-
-def _h_mp(C: mp.mpf) -> mp.mpf:
-    return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
+_h_mp = h_mp
 
 
 def _grid() -> list[float]:

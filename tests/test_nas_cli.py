@@ -9,12 +9,6 @@ import pytest
 from dagnngp.cli import main
 from dagnngp.nas import default_data_dir, find_table
 
-DATA = default_data_dir()
-needs_data = pytest.mark.skipif(
-    find_table("nb201_12epoch_accuracy.csv") is None,
-    reason="benchmark tables not found ($DAGNNGP_DATA points at a folder without them)",
-)
-
 ARCHS = [
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
     "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
@@ -101,9 +95,8 @@ def test_bad_row_names_line(capsys, tmp_path):
     assert "line 3, column 'arch_str'" in err and "unknown op 'bogus'" in err
 
 
-@needs_data
-def test_table_on_shipped_data(capsys):
-    rep = run_json(capsys, ["nas", "table", "nb201_12epoch_accuracy.csv",
+def test_table_on_shipped_data(capsys, shipped_data):
+    rep = run_json(capsys, ["nas", "table", str(shipped_data / "nb201_12epoch_accuracy.csv"),
                             "--acc-col", "cifar10-test", "--json"])
     assert rep["n_cells"] == 15625 and len(rep["groups"]) == 32
     assert sum(g["count"] for g in rep["groups"]) == 15625
@@ -113,8 +106,7 @@ def test_table_on_shipped_data(capsys):
     assert 0 < rep["R"] < 1
 
 
-@needs_data
-def test_search_on_shipped_data(capsys):
+def test_search_on_shipped_data(capsys, shipped_data):
     rep = run_json(capsys, ["nas", "search", "nb201_zero_cost_725.csv", "--dataset", "cifar100",
                             "--runs", "50", "--seed", "0", "--json"])
     assert rep["n_cells"] == 725 and rep["runs"] == 50

@@ -9,7 +9,7 @@ import pytest
 
 from dagnngp.cli import main
 from dagnngp.motif import Motif
-from dagnngp.proofs_check import CHECKS, Verdict, run_checks
+from dagnngp.proofs_check import CHECKS, Verdict, run_checks, statistics
 from dagnngp.proofs_check.audit import merges_unequal_depths, rule12_audit
 from dagnngp.proofs_check.finite_net import FiniteNetwork, gradient_descent
 
@@ -27,13 +27,49 @@ def test_registry_covers_every_claim_and_flags_the_known_false_ones():
     assert {name for name, c in CHECKS.items() if not c.expected} == KNOWN_FALSE
 
 
+STATISTICAL = [name for name, c in CHECKS.items() if c.statistical]
+
+
+def test_the_monte_carlo_checks_are_flagged_statistical():
+    assert set(STATISTICAL) == {"lemma3.2-gaussian-expectation", "lemma3.2-finite-width", "lemma3.2-mean-b",
+                                "exact-vs-mc", "paper-vs-mc"}
+
+
 @pytest.mark.parametrize("name", list(CHECKS))
-def test_each_quick_check_gives_its_expected_verdict(name):
+def test_each_quick_check_gives_its_expected_verdict(name, alpha, monkeypatch):
+    # this test's false-alarm share is split evenly among the statistical checks
+    monkeypatch.setattr(statistics, "SUITE_ALPHA", alpha / len(STATISTICAL))
     check = CHECKS[name]
     verdict = check.run(quick=True)
     assert isinstance(verdict, Verdict)
     assert verdict.holds == (name not in KNOWN_FALSE), verdict.detail
+    # a known-false claim must be rejected *and* the evidence for the right answer confirmed
+    assert verdict.correct, verdict.detail
     assert check.key in verdict.evidence
+
+
+# the right answer behind each deterministic known-false claim, as evidence the verdict must carry
+# (the Monte Carlo ones, lemma3.2-mean-b and paper-vs-mc, are held to it above, within the budget)
+def test_known_false_verdicts_carry_the_right_answer():
+    ev = {name: CHECKS[name].run(quick=True).evidence for name in
+          ("dag3-paper-formula", "exact-diagonal-is-P", "rule12-upper-bound", "lemma3.1-all-motifs")}
+    assert ev["dag3-paper-formula"]["correct_value_error"] < 1e-12
+    assert ev["dag3-paper-formula"]["fails_exactly_where_f_tilde_negative"]
+    assert ev["exact-diagonal-is-P"]["dag2_diagonal"] == pytest.approx(3 + 6 / np.pi, rel=1e-13)
+    assert ev["rule12-upper-bound"]["fails_exactly_where_predicted"]
+    assert ev["rule12-upper-bound"]["spec_example_reproduced"]
+    assert ev["lemma3.1-all-motifs"]["singular_are_exactly_skip_only"]
+
+
+def test_a_known_false_claim_without_its_right_answer_is_not_ok(monkeypatch):
+    from dagnngp.proofs_check import checks
+
+    monkeypatch.setitem(checks.CHECKS, "paper-vs-mc",
+                        checks.Check("paper-vs-mc", "CC-16", "s", "i", False, "k",
+                                     lambda quick: Verdict(False, {"k": 1.0}, "rejected", correct=False)))
+    (outcome,) = run_checks(only="paper-vs-mc")
+    assert outcome.status == "FAILS" and not outcome.ok
+    assert outcome.as_dict()["correct"] is False
 
 
 def test_run_checks_selects_by_name_or_claim_id_and_rejects_unknown_names():
@@ -156,8 +192,9 @@ def test_cli_check_unknown_name_is_a_clear_error(capsys):
     assert "no check named 'nosuch'" in capsys.readouterr().err
 
 
-def test_cli_mc_prints_z_scores_and_rejects_the_paper_model(capsys):
-    assert main(["mc", "2_21_112", "--width", "1024", "--draws", "20", "--seed", "1"]) == 0
+def test_cli_mc_prints_z_scores_and_rejects_the_paper_model(capsys, alpha):
+    argv = ["mc", "2_21_112", "--width", "1024", "--draws", "20", "--seed", "1", "--alpha", str(alpha)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "exact model consistent" in out and "paper model rejected" in out
     assert main(["mc", "2_21_112", "--width", "256", "--draws", "5", "--sampler", "explicit", "--json"]) == 0

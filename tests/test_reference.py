@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import FIVE_DECIMALS, SPEC_DAG_TABLE, h_mp
 
 from dagnngp import Motif, Op
 from dagnngp.numerics import (
@@ -21,19 +22,12 @@ from dagnngp.numerics import (
     relu_dual,
     relu_mean,
 )
-from dagnngp.proofs_check.strategies import motifs, psd_grams, unit_centred_inputs
+from dagnngp.proofs_check.strategies import general_grams, motifs, psd_grams, unit_centred_inputs
 
 DAG1, DAG2, DAG3 = "2_02_002", "1_01_222", "2_21_112"
 
 # spec §2.3 test vectors: C -> (dag1, dag2, dag3 true 2x2 paper model, dag3 exact model)
-SPEC_TABLE = {
-    -1.0: (0.50627, 3.00000, 3.63662, None),
-    -0.5: (0.47172, 2.67301, 3.64160, 3.71657),
-    0.0: (0.39517, 2.04507, 2.69423, 2.74252),
-    0.3: (0.32418, 1.55177, 2.02216, None),
-    0.5: (0.26187, 1.17301, 1.52319, 1.54320),
-    0.9: (0.07515, 0.27138, 0.35498, 0.35711),
-}
+SPEC_TABLE = {C: (row[0], row[1], row[3], row[4]) for C, row in SPEC_DAG_TABLE.items()}
 
 
 def gap(motif, C, model):
@@ -44,18 +38,14 @@ def gap(motif, C, model):
 @pytest.mark.parametrize("C", sorted(SPEC_TABLE))
 def test_spec_test_vectors(C):
     d1, d2, d3, d3_exact = SPEC_TABLE[C]
-    assert gap(DAG1, C, "paper") == pytest.approx(d1, abs=1e-5)
-    assert gap(DAG2, C, "paper") == pytest.approx(d2, abs=1e-5)
-    assert gap(DAG3, C, "paper") == pytest.approx(d3, abs=1e-5)
+    assert gap(DAG1, C, "paper") == pytest.approx(d1, abs=FIVE_DECIMALS)
+    assert gap(DAG2, C, "paper") == pytest.approx(d2, abs=FIVE_DECIMALS)
+    assert gap(DAG3, C, "paper") == pytest.approx(d3, abs=FIVE_DECIMALS)
     # DAG#1 and DAG#2 2x2 gaps are the same in both models (spec §2.4)
-    assert gap(DAG1, C, "exact") == pytest.approx(d1, abs=1e-5)
-    assert gap(DAG2, C, "exact") == pytest.approx(d2, abs=1e-5)
+    assert gap(DAG1, C, "exact") == pytest.approx(d1, abs=FIVE_DECIMALS)
+    assert gap(DAG2, C, "exact") == pytest.approx(d2, abs=FIVE_DECIMALS)
     if d3_exact is not None:
-        assert gap(DAG3, C, "exact") == pytest.approx(d3_exact, abs=1e-5)
-
-
-def h_mp(C):
-    return (mpmath.sqrt(1 - C * C) + (mpmath.pi - mpmath.acos(C)) * C) / mpmath.pi
+        assert gap(DAG3, C, "exact") == pytest.approx(d3_exact, abs=FIVE_DECIMALS)
 
 
 def test_exact_closed_forms():
@@ -94,13 +84,13 @@ def skip_path_counts(m: Motif) -> np.ndarray:
     return n
 
 
-def exact_by_edge_decomposition(m: Motif, K0, mu0, c_sigma=2.0):
+def exact_by_edge_decomposition(m: Motif, K0, mu0, c_sigma=2.0, sigma_b=0.0):
     """An independent formulation of the exact limit.
 
     Every node is ``X_t = n(0,t) X_0 + sum_e n(target(e), t) Z_e`` over linear edges ``e``,
-    with ``n`` counting all-skip paths.  In the limit ``<Z_e, Z_e> = f(K_source)``,
+    with ``n`` counting all-skip paths.  In the limit ``<Z_e, Z_e> = f(K_source + sigma_b^2)``,
     ``<Z_e, Z_e'> = a_e a_e'^T`` for ``e != e'`` (independent weights) and
-    ``<Z_e, X_0> = a_e mu0^T``.
+    ``<Z_e, X_0> = a_e mu0^T``, with ``a_e`` the mean for pre-activation variance ``K_ii + sigma_b^2``.
     """
     n = skip_path_counts(m)
     K = {0: K0}
@@ -108,8 +98,9 @@ def exact_by_edge_decomposition(m: Motif, K0, mu0, c_sigma=2.0):
     linear = [(s, t) for s, t, op in m.edges() if op is Op.LINEAR]
     for t in range(1, m.n_nodes):
         into = [(e, n[e[1], t]) for e in linear if e[1] <= t and n[e[1], t] > 0]
-        f = {e: relu_dual(K[e[0]], c_sigma) for e, _ in into}
-        a = {e: relu_mean(np.diagonal(K[e[0]]), c_sigma) for e, _ in into}
+        sb2 = sigma_b * sigma_b
+        f = {e: relu_dual(K[e[0]] + sb2, c_sigma) for e, _ in into}
+        a = {e: relu_mean(np.diagonal(K[e[0]]) + sb2, c_sigma) for e, _ in into}
         Kt = n[0, t] ** 2 * K0
         mut = n[0, t] * mu0
         for e, w in into:
@@ -123,11 +114,13 @@ def exact_by_edge_decomposition(m: Motif, K0, mu0, c_sigma=2.0):
 
 
 @settings(max_examples=120, deadline=None)
-@given(motifs(max_nodes=7), unit_centred_inputs((1, 5), centred=False), st.sampled_from([1.0, 2.0]))
-def test_exact_model_matches_edge_decomposition(m, inputs, c_sigma):
+@given(motifs(max_nodes=7), general_grams((1, 5)), st.sampled_from([1.0, 2.0]),
+       st.sampled_from([0.0, 0.1, 1.0, 30.0]))
+def test_exact_model_matches_edge_decomposition(m, inputs, c_sigma, sigma_b):
+    # general inputs: mixed signs, non-zero means, any norms, rank-deficient sets; with a bias
     K0, mu0 = inputs
-    res = nngp(m, K0, mu0, c_sigma=c_sigma, all_nodes=True)
-    K_ref, mu_ref = exact_by_edge_decomposition(m, K0, mu0, c_sigma)
+    res = nngp(m, K0, mu0, c_sigma=c_sigma, sigma_b=sigma_b, all_nodes=True)
+    K_ref, mu_ref = exact_by_edge_decomposition(m, K0, mu0, c_sigma, sigma_b)
     for t in range(m.n_nodes):
         scale = max(1.0, float(np.abs(K_ref[t]).max()))
         np.testing.assert_allclose(res.nodes[t], K_ref[t], rtol=1e-12, atol=1e-12 * scale)
@@ -135,9 +128,11 @@ def test_exact_model_matches_edge_decomposition(m, inputs, c_sigma):
 
 
 @settings(max_examples=150, deadline=None)
-@given(motifs(max_nodes=8), psd_grams((1, 6)), st.sampled_from(["exact", "paper"]))
-def test_every_node_gram_is_symmetric_psd(m, K0, model):
-    res = nngp(m, K0, model=model, all_nodes=True)
+@given(motifs(max_nodes=8), st.one_of(psd_grams((1, 6)).map(lambda K: (K, None)), general_grams((1, 6))),
+       st.sampled_from(["exact", "paper"]))
+def test_every_node_gram_is_symmetric_psd(m, inputs, model):
+    K0, mu0 = inputs
+    res = nngp(m, K0, mu0, model=model, all_nodes=True)
     for t, K in res.nodes.items():
         assert np.all(np.isfinite(K)), t
         np.testing.assert_array_equal(K, K.T)
@@ -154,9 +149,10 @@ def test_paper_model_diagonal_is_number_of_paths(m, inputs):
 
 
 @settings(max_examples=100, deadline=None)
-@given(motifs(max_nodes=8), unit_centred_inputs((2, 6)), st.sampled_from(["exact", "paper"]))
+@given(motifs(max_nodes=8), st.one_of(unit_centred_inputs((2, 6)), general_grams((2, 6))),
+       st.sampled_from(["exact", "paper"]))
 def test_least_eigenvalue_never_exceeds_pair_gap(m, inputs, model):
-    # Lemma 3.3 (interlacing)
+    # Lemma 3.3 (interlacing), on unit centred inputs and on any real inputs
     K0, mu0 = inputs
     out = nngp(m, K0, mu0, model=model).output
     scale = max(1.0, float(np.abs(out).max()))
@@ -175,13 +171,16 @@ def test_float32_agrees_with_float64(m, inputs, model):
 
 
 @settings(max_examples=60, deadline=None)
-@given(motifs(max_nodes=6), unit_centred_inputs((1, 4), centred=False), st.floats(1e-2, 1e2))
+@given(motifs(max_nodes=6), general_grams((1, 4)), st.floats(1e-2, 1e2))
 def test_kernel_is_positively_homogeneous(m, inputs, alpha):
     # scaling the inputs by sqrt(alpha) scales every Gram by alpha and every mean by sqrt(alpha)
     K0, mu0 = inputs
     base = nngp(m, K0, mu0)
     scaled = nngp(m, alpha * K0, np.sqrt(alpha) * mu0)
-    np.testing.assert_allclose(scaled.output, alpha * base.output, rtol=1e-12, atol=1e-12 * alpha)
+    scale = max(1.0, float(np.abs(base.output).max()))
+    np.testing.assert_allclose(scaled.output, alpha * base.output, rtol=1e-12, atol=1e-12 * alpha * scale)
+    np.testing.assert_allclose(scaled.output_mean, np.sqrt(alpha) * base.output_mean, rtol=1e-12,
+                               atol=1e-12 * np.sqrt(alpha * scale))
 
 
 def test_unreachable_nodes_and_zero_rows():

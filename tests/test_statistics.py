@@ -42,20 +42,22 @@ def _replicates(n_rep: int, draws: int, seed0: int) -> list:
     return [monte_carlo("2", X_PAIR, 128, draws, seed=seed0 + r) for r in range(n_rep)]
 
 
-def test_false_alarm_rate_is_calibrated_on_correct_code():
-    # 1000 independent comparisons of a correct kernel, 20 draws each (19 d.o.f.)
+def test_false_alarm_rate_is_calibrated_on_correct_code(alpha):
+    # 1000 independent comparisons of a correct kernel, 20 draws each (19 d.o.f.); the four binomial
+    # bounds below split this test's false-alarm share
+    tail = alpha / 4
     reps = _replicates(1000, 20, seed0=10_000)
-    alpha = 0.1
-    # single entry at level alpha: the rejection count is Binomial(1000, alpha)
-    single = sum(compare_to_mc(TRUTH[0, 1], r.mean[0, 1], r.stderr[0, 1], 20, alpha=alpha).rejected
+    level = 0.1
+    # single entry at level `level`: the rejection count is Binomial(1000, level)
+    single = sum(compare_to_mc(TRUTH[0, 1], r.mean[0, 1], r.stderr[0, 1], 20, alpha=level).rejected
                  for r in reps)
-    lo, hi = binom.ppf(1e-4, 1000, alpha), binom.isf(1e-4, 1000, alpha)
+    lo, hi = binom.ppf(tail, 1000, level), binom.isf(tail, 1000, level)
     assert lo <= single <= hi, (single, lo, hi)
-    # whole 2x2 Gram (3 entries, Bonferroni): the family-wise rate is at most alpha
-    family = sum(compare_to_mc(TRUTH, r.mean, r.stderr, 20, alpha=alpha).rejected for r in reps)
-    assert family <= binom.isf(1e-4, 1000, alpha), family
-    # and Bonferroni over 3 correlated entries is not wildly conservative: above alpha / 3
-    assert family >= binom.ppf(1e-4, 1000, alpha / 3), family
+    # whole 2x2 Gram (3 entries, Bonferroni): the family-wise rate is at most `level`
+    family = sum(compare_to_mc(TRUTH, r.mean, r.stderr, 20, alpha=level).rejected for r in reps)
+    assert family <= binom.isf(tail, 1000, level), family
+    # and Bonferroni over 3 correlated entries is not wildly conservative: above level / 3
+    assert family >= binom.ppf(tail, 1000, level / 3), family
 
 
 def test_comparison_catches_a_small_error_in_the_kernel():
@@ -75,6 +77,15 @@ def test_deliberately_wrong_kernel_is_caught_on_dag3():
     right = compare_to_mc(nngp("2_21_112", res.K0, res.mu0).output, res.mean, res.stderr, 30, alpha=1e-3)
     assert wrong.rejected and not right.rejected
     assert wrong.n_entries == 6  # upper triangle of a 3 x 3 Gram
+
+
+def test_bias_allowance_raises_the_threshold_and_is_validated():
+    base = compare_to_mc(1.0, 1.045, 0.01, draws=30)
+    assert base.rejected and base.max_abs_t == pytest.approx(4.5)
+    allowed = compare_to_mc(1.0, 1.045, 0.01, draws=30, bias_se=1.0)
+    assert not allowed.rejected and allowed.threshold == base.threshold
+    with pytest.raises(ValueError, match="bias_se"):
+        compare_to_mc(1.0, 1.0, 0.01, draws=30, bias_se=-1.0)
 
 
 def test_zero_stderr_entries_agree_only_when_equal():

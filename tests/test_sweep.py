@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import SPEC_DAG_TABLE, h_mp
 
 from dagnngp.cli import main
 from dagnngp.motif import Motif
@@ -16,7 +17,7 @@ from dagnngp.numerics import nngp, pair_gap, pair_gram, rule12, sweep
 from dagnngp.numerics.sweep import all_motifs, decode_motif, encode_motifs, iter_motifs
 from dagnngp.proofs_check.strategies import motifs
 
-mp.mp.dps = 40
+pytestmark = pytest.mark.usefixtures("mp50")  # mpmath references at 50 digits, restored afterwards
 
 
 @settings(max_examples=60, deadline=None)
@@ -40,12 +41,7 @@ def test_sweep_matches_reference_kernel_rule12_and_motif_statistics(m, Cs, model
 
 
 # spec 2.3 test vectors: lambda_dag1, lambda_dag2, true 2x2 (paper model) of DAG#3, and 2.4's exact DAG#3
-SPEC = {
-    -0.5: (0.47172, 2.67301, 3.64160, 3.71657),
-    0.0: (0.39517, 2.04507, 2.69423, 2.74252),
-    0.5: (0.26187, 1.17301, 1.52319, 1.54320),
-    0.9: (0.07515, 0.27138, 0.35498, 0.35711),
-}
+SPEC = {C: (row[0], row[1], row[3], row[4]) for C, row in SPEC_DAG_TABLE.items() if row[4] is not None}
 
 
 def test_spec_tables_of_the_three_example_dags():
@@ -64,9 +60,7 @@ def test_gap_keeps_relative_accuracy_as_c_tends_to_one():
     eps = 1e-10
     res = sweep(["2_02_002"], [1.0 - eps], model="paper")
 
-    def h(C):
-        return (mp.sqrt(1 - C * C) + (mp.pi - mp.acos(C)) * C) / mp.pi
-
+    h = h_mp
     C = mp.mpf(1.0 - eps)
     ref = 1 - h(h(h(C)))
     assert abs(res.gap[0, 0] - ref) / ref < 1e-13

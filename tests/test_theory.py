@@ -13,6 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy
+from references import FIVE_DECIMALS, SPEC_DAG_TABLE
 from sympy import pi, sqrt
 
 from dagnngp import MotifError
@@ -58,18 +59,12 @@ def test_paper_dag_formulas_are_reproduced_exactly():
 
 
 def test_paper_dag_gaps_match_the_spec_table():
-    table = {  # C: (dag1, dag2, true 2x2 dag3 in the paper model)
-        -1.0: (0.50627, 3.00000, 3.63662),
-        -0.5: (0.47172, 2.67301, 3.64160),
-        0.0: (0.39517, 2.04507, 2.69423),
-        0.3: (0.32418, 1.55177, 2.02216),
-        0.5: (0.26187, 1.17301, 1.52319),
-        0.9: (0.07515, 0.27138, 0.35498),
-    }
+    # C: (dag1, dag2, true 2x2 dag3 in the paper model), spec 2.3
+    table = {C: (row[0], row[1], row[3]) for C, row in SPEC_DAG_TABLE.items()}
     fns = [lambdify(derive(m, model="paper"), "gap") for m in (DAG1, DAG2, DAG3)]
     for c, expected in table.items():
         got = [float(f(c)) for f in fns]
-        np.testing.assert_allclose(got, expected, atol=6e-6)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=FIVE_DECIMALS)
 
 
 def test_exact_dag3_matches_spec_2_4():
@@ -82,9 +77,10 @@ def test_exact_dag3_matches_spec_2_4():
     _mp_equal(d.offdiagonal, expected_off, POINTS)
     _mp_equal(d.gap, expected_gap, POINTS[3:])  # the off-diagonal is > 0 there
     f = lambdify(d, "gap")
-    for c, v in {-0.5: 3.71657, 0.0: 2.74252, 0.5: 1.54320, 0.9: 0.35711}.items():
-        assert abs(float(f(c)) - v) < 6e-6
-    assert abs(float(sympy.N(d.diagonal)) - 5.67034) < 1e-5
+    for c, row in SPEC_DAG_TABLE.items():
+        if row[4] is not None:
+            assert abs(float(f(c)) - row[4]) <= FIVE_DECIMALS
+    assert abs(float(sympy.N(d.diagonal)) - 5.67034) <= FIVE_DECIMALS
     mean = (1 + mpmath.sqrt(2 + 2 / mpmath.pi)) / mpmath.sqrt(mpmath.pi)  # a_0 + a_2 of spec 2.4
     assert abs(float(sympy.N(d.output.mean)) - float(mean)) < 1e-14
 
@@ -116,20 +112,28 @@ def test_series_three_halves_terms_by_hand():
 
 
 @pytest.mark.parametrize("motif,model", [(DAG3, "exact"), (DAG3, "paper"), ("2_12_122_1022", "exact")])
-def test_series_agree_with_mpmath_near_both_ends(motif, model):
+def test_series_agree_with_mpmath_near_both_ends(motif, model, mp50):
+    # Truncated after x^3 (order 7/2), the Puiseux series leaves a residual c x^(7/2) + O(x^4).  Two
+    # method-derived bounds, at 50 digits: |residual| <= x^(7/2) (the x^(7/2) coefficients of these
+    # motifs are below 0.2 in magnitude), and the residual falls like x^(7/2) between x = 1e-3 and
+    # 1e-4 (log-slope 3.5 +- 0.25).  A wrong or missing coefficient of x^k, k <= 3, leaves a residual
+    # of order x^k instead, which fails both.
     d = derive(motif, model=model)
     ref = lambdify(d, "gap", "mpmath")
     for at, var in ((1, "eps"), (-1, "delta")):
-        s = d.series(3, at=at)
+        s = d.series(sympy.Rational(7, 2), at=at)
+        assert max(s.terms) <= 3
+        residual = {}
         for x in ("1e-3", "1e-4"):
             xv = mpmath.mpf(x)
             c = 1 - xv if at == 1 else -1 + xv
-            with mpmath.workdps(50):
-                exact = ref(c, dps=50)
-                approx = sum(mpmath.mpf(sympy.N(coef, 50)) * xv ** mpmath.mpf(sympy.N(e, 50))
-                             for e, coef in s.terms.items())
-            # the next term is O(x^3); its coefficient is O(10) here
-            assert abs(exact - approx) < 100 * xv**3, (at, x, exact, approx, var)
+            exact = ref(c, dps=50)
+            approx = sum(mpmath.mpf(sympy.N(coef, 50)) * xv ** mpmath.mpf(sympy.N(e, 50))
+                         for e, coef in s.terms.items())
+            residual[x] = exact - approx
+            assert abs(residual[x]) <= xv ** mpmath.mpf(3.5), (at, var, x, residual[x])
+        slope = mpmath.log10(abs(residual["1e-3"] / residual["1e-4"]))
+        assert abs(slope - 3.5) <= 0.25, (at, var, slope)
 
 
 # ------------------------------------------------------------------ general inputs
@@ -261,3 +265,19 @@ def test_cli_derive_bad_arguments(capsys):
     assert main(["derive", DAG3, "--param", "slope"]) == 2
     assert "NAME=VALUE" in capsys.readouterr().err
     assert main(["derive", "2_9"]) == 2
+
+
+def test_series_of_the_offdiagonal_and_of_rule12():
+    # DAG#1 under the paper model has diagonal 1, so its off-diagonal is 1 - gap term by term, and
+    # rule (12) is exact for DAG#1-3 (spec 7.2), so its series is the gap's
+    d = derive(DAG1, model="paper")
+    gap = d.series(3)
+    off = d.series(3, quantity="offdiagonal")
+    rule = d.series(3, quantity="rule12")
+    assert off.quantity == "offdiagonal" and rule.quantity == "rule12"
+    combined = {e: off.terms.get(e, 0) + gap.terms.get(e, 0) for e in set(off.terms) | set(gap.terms)}
+    assert {e: sympy.simplify(c) for e, c in combined.items() if sympy.simplify(c) != 0} == {0: 1}
+    assert all(sympy.simplify(rule.terms[e] - c) == 0 for e, c in gap.terms.items())
+    assert set(rule.terms) == set(gap.terms)
+    with pytest.raises(ValueError, match="quantity='diagonal'"):
+        d.series(3, quantity="diagonal")

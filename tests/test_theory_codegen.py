@@ -11,6 +11,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
+from references import h_mp
 
 from dagnngp.numerics import lambdify
 from dagnngp.theory import derive
@@ -89,7 +90,7 @@ def test_mpmath_backend_follows_precision():
     with mpmath.workdps(60):
         # 1 - h(h(h(1/2))) from the explicit acos form, independently
         def hh(c):
-            return (mpmath.sqrt(1 - c * c) + (mpmath.pi - mpmath.acos(c)) * c) / mpmath.pi
+            return h_mp(c)
         assert abs(hi - (1 - hh(hh(hh(mpmath.mpf(0.5)))))) < mpmath.mpf(10) ** -55
     assert isinstance(f([0.1, 0.2]), list)
 

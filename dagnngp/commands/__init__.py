@@ -1,1 +1,6 @@
-"""Sub-commands of the dagnngp CLI, one module each."""
+"""Sub-commands of the dagnngp CLI, one module each.
+
+>>> from dagnngp.cli import COMMANDS
+>>> sorted(COMMANDS)
+['check', 'derive', 'kernel', 'mc', 'nas', 'report', 'sweep']
+"""

@@ -1,4 +1,13 @@
-"""``dagnngp check``: run the executable checks of the paper's lemmas and bounds."""
+"""``dagnngp check``: run the executable checks of the paper's lemmas and bounds.
+
+>>> from dagnngp.cli import main
+>>> main(["check", "--quick", "--only", "CC-9"])
+check ...
+lemma3.3-2x2-closed-form       CC-9             holds ...
+<BLANKLINE>
+1 hold, 0 expected failures (the paper's known-false claims), 0 unexpected; ... s (quick)
+0
+"""
 
 from __future__ import annotations
 

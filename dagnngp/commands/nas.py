@@ -1,4 +1,16 @@
-"""``dagnngp nas``: effective depth/width of NAS cells, the filter, and its evaluation on data."""
+"""``dagnngp nas``: effective depth/width of NAS cells, the filter, and its evaluation on data.
+
+>>> from dagnngp.cli import main
+>>> main(["nas", "cell", "2_21_112"])
+cell     2_21_112
+motif    2_21_112  (4 nodes)
+paths    4, linear edges per path {0: 1, 1: 1, 2: 2}
+d_bar    1.2500
+m_bar    2.4000
+inside   paper NB201: d in [0.9, 2.3], m in [1.3, 3.1]
+inside   code NB201: d in [0.99, 2.51], m in [0.99, 3.01]
+0
+"""
 
 from __future__ import annotations
 

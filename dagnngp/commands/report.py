@@ -1,4 +1,11 @@
-"""``dagnngp report``: the paper's analysis, reproduced and checked, as one HTML page."""
+"""``dagnngp report``: the paper's analysis, reproduced and checked, as one HTML page.
+
+A bad argument is a one-line message on stderr and exit status 2, before anything is written:
+
+>>> from dagnngp.cli import main
+>>> main(["report", "--out", "report-not-written", "2_2x"])
+2
+"""
 
 from __future__ import annotations
 
