@@ -30,9 +30,15 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from dagnngp._numba_cache import configure_numba_cache
 
-from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES
+# before any @njit(cache=True) of the toolkit (they all take NUMBA_FLAGS from here): a writable
+# cache folder, or in-memory compilation when none is (never "no locator available")
+configure_numba_cache()
+
+from numba import njit  # noqa: E402
+
+from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES  # noqa: E402
 
 __all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_mean_scalar"]
 

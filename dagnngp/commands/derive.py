@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from dagnngp.commands._common import dump_json, finite_float, int_range
 from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
+from dagnngp.limits import check_work
+
+#: Default limit of ``--max-work``, in estimated seconds of one core.
+MAX_WORK = 120.0
 
 HELP = "closed-form (SymPy) node-by-node NNGP recursion of a motif, its 2x2 gap, rule (12) and series"
 
@@ -13,10 +17,49 @@ HELP = "closed-form (SymPy) node-by-node NNGP recursion of a motif, its 2x2 gap,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string, e.g. 2_21_112 (0 zero, 1 skip, 2 linear)")
     add_kernel_options(parser)
-    parser.add_argument("--series", type=int, default=3, metavar="ORDER",
+    parser.add_argument("--series", type=int_range(0), default=3, metavar="ORDER",
                         help="keep series terms with exponent below ORDER (default 3; 0 to skip)")
     parser.add_argument("--latex", action="store_true", help="print the recursion as a LaTeX align* block")
     parser.add_argument("--json", action="store_true", help="print one JSON object of the expressions")
+    parser.add_argument("--max-work", type=finite_float, default=MAX_WORK, metavar="SECONDS", dest="max_work",
+                        help="refuse derivations estimated to take longer than this on one core "
+                        f"(default {MAX_WORK:g}; the estimate is rough)")
+
+
+def linear_depth(motif) -> int:
+    """Most linear edges on one input-output path (0 when no path exists).
+
+    >>> from dagnngp.motif import Motif
+    >>> linear_depth(Motif.parse("2_02_002")), linear_depth(Motif.parse("2_21_112"))
+    (3, 2)
+    """
+    from dagnngp.motif import Op
+
+    best = [0] + [-1] * (motif.n_nodes - 1)  # -1: not reachable from the input
+    for s, t, op in motif.edges():
+        if best[s] >= 0:
+            best[t] = max(best[t], best[s] + (op is Op.LINEAR))
+    return max(best[-1], 0)
+
+
+def derive_seconds(motif, series: int) -> float:
+    """Rough seconds (one core) of ``derive`` plus the two gap series of order ``series``.
+
+    Measured on motifs of 2..10 nodes: the derivation grows like ``2^(L/2)`` in the
+    number ``L`` of linear edges; each series like ``(2 order)^min(D + 1, 4)``
+    times ``L`` for the linear depth ``D``.  Within a factor of about five.
+
+    >>> from dagnngp.motif import Motif
+    >>> derive_seconds(Motif.parse("2_21_112"), 3) < 5, derive_seconds(Motif.parse("2_21_112"), 40) > 120
+    (True, True)
+    """
+    from dagnngp.motif import Op
+
+    n_linear = sum(op is Op.LINEAR for _, _, op in motif.edges())
+    seconds = 0.004 * 2.0 ** (n_linear / 2)
+    if series:
+        seconds += max(n_linear, 1) / 3 * (2.0 * series) ** min(linear_depth(motif) + 1, 4) / 1000
+    return seconds
 
 
 def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c_sigma: float = 2.0,
@@ -68,6 +111,12 @@ def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c
 
 
 def run(args: argparse.Namespace) -> int:
+    from dagnngp.nas.cells import motif_or_nb201
+
+    motif = motif_or_nb201(args.motif)
+    check_work(derive_seconds(motif, args.series),
+               f"derive with {motif.n_nodes} nodes and --series {args.series}",
+               args.max_work, "seconds (rough estimate)", "--max-work")
     with variance_notice("derive", args.activation, args.c_sigma, kernel_options(args)["activation_params"]):
         return _run(args)
 
@@ -78,11 +127,10 @@ def _run(args: argparse.Namespace) -> int:
 
     args.motif = motif_or_nb201(args.motif)
     params = kernel_options(args)["activation_params"]
-    if args.series < 0:
-        raise ValueError(f"--series {args.series}: give an order >= 0")
     if args.json:
-        print(json.dumps(derive_summary(args.motif, args.model, args.activation, args.c_sigma,
-                                        args.sigma_b, params, args.series), indent=2))
+        print(dump_json(derive_summary(args.motif, args.model, args.activation, args.c_sigma,
+                                       args.sigma_b, params, args.series),
+                        hint="the parameters overflow float64; use a smaller --c-sigma or --sigma-b"))
         return 0
     d = derive(args.motif, model=args.model, activation=args.activation, c_sigma=args.c_sigma,
                sigma_b=args.sigma_b, activation_params=params)

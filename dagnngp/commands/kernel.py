@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from dagnngp.commands._common import check_finite, correlation, dump_json
 from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
 
 HELP = "NNGP kernel, 2x2 gap and rule (12) of a motif for two unit-norm inputs with correlation C"
@@ -12,7 +12,7 @@ HELP = "NNGP kernel, 2x2 gap and rule (12) of a motif for two unit-norm inputs w
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string, e.g. 2_21_112 (0 zero, 1 skip, 2 linear)")
-    parser.add_argument("--C", type=float, default=0.5, dest="C",
+    parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two inputs, in [-1, 1] (default 0.5)")
     add_kernel_options(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -64,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     opts = kernel_options(args)
     with variance_notice("kernel", opts["activation"], opts["c_sigma"], opts["activation_params"]):
         s = kernel_summary(motif_or_nb201(args.motif), args.C, **opts)
+    check_finite(s, f"--c-sigma {args.c_sigma:g} or --sigma-b {args.sigma_b:g} makes the kernel "
+                 "overflow float64; use smaller values")
     if args.json:
-        print(json.dumps(s, indent=2))
+        print(dump_json(s))
         return 0
     params = "".join(f", {k} = {v:g}" for k, v in sorted(s["activation_params"].items()))
     print(f"motif {s['motif']}  ({s['model']} model, activation {s['activation']}{params}, "

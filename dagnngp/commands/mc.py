@@ -13,32 +13,77 @@ Bonferroni |t| threshold 11.44 (false-alarm rate 0.001, 4 d.o.f.): exact model c
 from __future__ import annotations
 
 import argparse
-import json
 
+from dagnngp.commands._common import add_max_memory, dump_json, finite_float, int_range
 from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
+from dagnngp.limits import check_memory, check_work
+
+#: Default limit of ``--max-work`` (about a minute or two of one core).
+MAX_WORK = 1e11
 
 HELP = "Monte Carlo finite-width network Grams of a motif, against the exact and paper kernels"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string such as 2_21_112")
-    parser.add_argument("--width", type=int, default=2048, help="neurons per node m (default 2048)")
-    parser.add_argument("--draws", type=int, default=30, help="independent weight draws (default 30)")
+    parser.add_argument("--width", type=int_range(1), default=2048, help="neurons per node m (default 2048)")
+    parser.add_argument("--draws", type=int_range(2), default=30,
+                        help="independent weight draws (default 30)")
     parser.add_argument("--sampler", choices=("gram", "explicit"), default="gram",
                         help="gram: O(m N^2), never forms W (default); explicit: materialises W")
-    parser.add_argument("--C", type=float, default=0.5, dest="C",
+    parser.add_argument("--C", type=finite_float, default=0.5, dest="C",
                         help="correlation of the two unit centred inputs (default 0.5)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=int_range(0), default=0, help="random seed (default 0)")
     add_kernel_options(parser, models=("exact", "paper", "both"), default_model="both")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="what the networks compute in (default float64)")
-    parser.add_argument("--alpha", type=float, default=1e-3,
+    parser.add_argument("--alpha", type=finite_float, default=1e-3,
                         help="family-wise false-alarm rate of each model's test (default 1e-3)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    add_max_memory(parser)
+    parser.add_argument("--max-work", type=finite_float, default=MAX_WORK, metavar="N", dest="max_work",
+                        help=f"refuse runs estimated above N elementary operations (default {MAX_WORK:g})")
+
+
+def mc_estimate(n_nodes: int, n_linear: int, width: int, draws: int, sampler: str = "gram",
+                n_inputs: int = 2) -> tuple[float, float]:
+    """Estimated peak memory (bytes) and work (elementary operations) of a Monte Carlo run.
+
+    Per draw the network holds every node's ``width x N`` features plus a few
+    temporaries of that size (and, with the explicit sampler, one ``width x width``
+    weight matrix); every draw keeps its node Grams, cross-Grams and means (small
+    arrays, about 120 bytes of overhead each), stacked again for the summary.
+    Work: per linear edge and draw ``width * N * (N + 8)`` (normals, QR, product,
+    ReLU) or ``width^2 * (N + 2)`` (explicit), plus ``2 width N^2`` per Gram.
+
+    >>> mem, work = mc_estimate(4, 3, 2048, 30)
+    >>> mem < 2**20, work < 1e8
+    (True, True)
+    >>> mc_estimate(4, 3, 10**12, 30)[0] > 100 * 2**40  # 100 TiB
+    True
+    """
+    n, N = n_nodes, n_inputs
+    pairs = n * (n - 1) // 2
+    per_draw = 8.0 * width * N * (n + 5) + (8.0 * width * width if sampler == "explicit" else 0.0)
+    grams = (n + pairs) * N * N + n * N
+    kept = float(draws) * ((n + pairs) * (8 * N * N + 120) + n * (8 * N + 120) + 3 * 8 * grams)
+    edge = float(width) * width * (N + 2) if sampler == "explicit" else float(width) * N * (N + 8)
+    work = float(draws) * (n_linear * edge + (n + pairs) * 2.0 * width * N * N)
+    return per_draw + kept, work
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
+
+    from dagnngp.motif import Op
+    from dagnngp.nas.cells import motif_or_nb201
+
+    motif = motif_or_nb201(args.motif)
+    n_linear = sum(op is Op.LINEAR for _, _, op in motif.edges())
+    mem, work = mc_estimate(motif.n_nodes, n_linear, args.width, args.draws, args.sampler)
+    what = f"mc --width {args.width} --draws {args.draws} --sampler {args.sampler}"
+    check_memory(mem, what, args.max_memory)
+    check_work(work, what, args.max_work, "operations", "--max-work")
 
     from dagnngp.numerics.monte_carlo import monte_carlo
     from dagnngp.numerics.reference import nngp
@@ -75,10 +120,10 @@ def run(args: argparse.Namespace) -> int:
                 for m, item in comparisons.items()}
     threshold = comparisons[models[0]]["comparison"].threshold
     if args.json:
-        print(json.dumps({"motif": str(res.motif), "width": res.width, "draws": res.draws,
+        print(dump_json({"motif": str(res.motif), "width": res.width, "draws": res.draws,
                           "sampler": res.sampler, "seed": res.seed, "C": C, "dtype": res.dtype,
                           **kernel, "alpha": args.alpha,
-                          "threshold": threshold, "entries": rows, "verdicts": verdicts}, indent=2))
+                          "threshold": threshold, "entries": rows, "verdicts": verdicts}))
         return 0
     params = "".join(f" {k}={v:g}" for k, v in sorted(res.activation_params.items()))
     print(f"motif {res.motif}  width {res.width}  draws {res.draws}  sampler {res.sampler}  "

@@ -15,9 +15,17 @@ inside   code NB201: d in [0.99, 2.51], m in [0.99, 3.01]
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
+
+from dagnngp.commands._common import add_max_memory, dump_json, finite_float, int_range
+from dagnngp.limits import check_memory, check_work
+
+#: Default limit of ``nas search --max-work`` (sampled cells; about a minute).
+MAX_SEARCH_WORK = 1e8
+
+#: Longest cell string ``nas cell`` reads (a DARTS genotype is a few hundred characters).
+MAX_CELL_CHARS = 100_000
 
 HELP = "NAS cells: effective depth/width, the (d, m) filter, accuracy tables and simulated search"
 
@@ -59,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--box", choices=BOXES, default="paper",
                        help="paper: the paper's centre +- fraction*radius; code: the public code's fixed "
                        "[0.99, 2.51] x [0.99, 3.01]; computed: centre/radius of this table's cells")
-        p.add_argument("--radius-fraction", type=float, default=None,
+        p.add_argument("--radius-fraction", type=finite_float, default=None,
                        help="fraction of the radius for paper/computed boxes (default 0.5)")
         p.add_argument("--drop-missing", action="store_true", help="skip rows with an empty value")
         p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -68,9 +76,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             p.add_argument("--score-col", default="nwot",
                            help="score column, higher is better (default nwot)")
-            p.add_argument("--runs", type=int, default=500, help="number of search runs (default 500)")
-            p.add_argument("--samples", type=int, default=100, help="cells sampled per run (default 100)")
-            p.add_argument("--seed", type=int, default=0)
+            p.add_argument("--runs", type=int_range(2), default=500,
+                           help="number of search runs (default 500)")
+            p.add_argument("--samples", type=int_range(1), default=100,
+                           help="cells sampled per run (default 100)")
+            p.add_argument("--seed", type=int_range(0), default=0)
+            add_max_memory(p)
+            p.add_argument("--max-work", type=finite_float, default=MAX_SEARCH_WORK, metavar="N",
+                           dest="max_work", help="refuse searches estimated above N sampled cells, "
+                           f"runs x (samples + 50) (default {MAX_SEARCH_WORK:g})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +100,8 @@ def _cell(args: argparse.Namespace) -> int:
     from dagnngp.nas import CODE_BOX_NB201, PAPER_BOX_DARTS, PAPER_BOX_NB201, parse_darts, parse_nb201
 
     text = args.arch.strip()
+    check_work(len(text), "nas cell", MAX_CELL_CHARS, "characters of cell string",
+               note=" (no cell of a supported space is that long)")
     space = args.space
     if space == "auto":
         space = "nb201" if text.startswith("|") else (
@@ -110,7 +126,7 @@ def _cell(args: argparse.Namespace) -> int:
     }
     if args.json:
         out["path_depths"] = {str(k): v for k, v in out["path_depths"].items()}
-        print(json.dumps(out, indent=2))
+        print(dump_json(out, missing_as_null=True))
         return 0
     print(f"cell     {canonical}")
     print(f"motif    {motif}  ({motif.n_nodes} nodes" + (", node 0 = virtual source of both inputs)"
@@ -156,7 +172,7 @@ def _space(args: argparse.Namespace) -> int:
         "computed": c.as_dict(), "paper": paper.as_dict(), "kept": kept,
     }
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(dump_json(out, missing_as_null=True))
         return 0
     zero = "included" if args.include_zero_depth else "excluded"
     print(f"{args.space}: {out['n_cells']} cells enumerated in {seconds:.2f} s; "
@@ -200,7 +216,7 @@ def _table(args: argparse.Namespace) -> int:
             f", {rep['n_cells']} cells, R = {_fmt(rep['R'], 3)}"
         rep["plot"] = str(scatter_plot(rep, args.plot, title=title))
     if args.json:
-        print(json.dumps(rep, indent=2))
+        print(dump_json(rep, missing_as_null=True))
         return 0
     sel = f" ({args.dataset_col} = {args.dataset})" if args.dataset else ""
     print(f"{args.file}{sel}: {rep['n_cells']} cells, accuracy column {args.acc_col!r}"
@@ -227,19 +243,37 @@ def _table(args: argparse.Namespace) -> int:
     return 0
 
 
+def search_estimate(runs: int, samples: int) -> tuple[float, float]:
+    """Estimated memory (bytes) and work (sampled cells) of ``nas search``.
+
+    Ten arrays of ``runs`` floats (the chosen accuracy and the evaluations of
+    five methods) and a few arrays of ``samples`` per run; each run also costs
+    about 50 sampled cells' worth of fixed overhead.
+
+    >>> search_estimate(500, 100)
+    (44800.0, 75000.0)
+    """
+    return 8.0 * (10 * runs + 6 * samples), float(runs) * (samples + 50)
+
+
 def _search(args: argparse.Namespace) -> int:
     from dagnngp.nas import depth_width_points, resolve_box, simulate_search
+
+    mem, work = search_estimate(args.runs, args.samples)
+    what = f"nas search --runs {args.runs} --samples {args.samples}"
+    check_memory(mem, what, args.max_memory)
+    check_work(work, what, args.max_work, "sampled cells", "--max-work")
 
     table = _load(args, [args.score_col, args.acc_col])
     pts = depth_width_points(table[args.arch_col], args.space, table["_line"], args.arch_col)
     space = "darts" if args.space == "darts" else "nb201"
     box = resolve_box(args.box, pts, args.radius_fraction, space)
     rep = simulate_search(table[args.score_col], table[args.acc_col], box.mask(pts),
-                          runs=args.runs, samples=args.samples, seed=args.seed)
+                          runs=args.runs, samples=args.samples, seed=args.seed, max_memory=args.max_memory)
     rep.update({"file": str(args.file), "dataset": args.dataset, "score_col": args.score_col,
                 "acc_col": args.acc_col, "box": box.as_dict(), "dropped_rows": table["_dropped"][0]})
     if args.json:
-        print(json.dumps(rep, indent=2))
+        print(dump_json(rep, missing_as_null=True))
         return 0
     sel = f" ({args.dataset_col} = {args.dataset})" if args.dataset else ""
     print(f"{args.file}{sel}: {rep['n_cells']} cells; score {args.score_col!r}, accuracy {args.acc_col!r}")

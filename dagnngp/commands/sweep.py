@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
+from dagnngp.commands._common import check_finite, correlation, dump_json, int_range
 from dagnngp.commands.options import add_kernel_options, kernel_options, variance_notice
 
 HELP = "2x2 gap, rule (12) and path statistics of every motif with a given number of nodes"
@@ -16,12 +16,12 @@ EQUAL_RTOL = 1e-12
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--nodes", type=int, default=4,
+    parser.add_argument("--nodes", type=int_range(1), default=4,
                         help="number of nodes (2..6; 5 nodes = 3^10 = 59,049 motifs; default 4)")
-    parser.add_argument("--C", type=float, default=0.5, dest="C",
+    parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two unit-norm centred inputs, in [-1, 1] (default 0.5)")
     add_kernel_options(parser)
-    parser.add_argument("--top", type=int, default=10,
+    parser.add_argument("--top", type=int_range(0), default=10,
                         help="how many best and worst motifs to list (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -96,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     _relu_only(opts["activation"], opts["activation_params"])
     with variance_notice("sweep", opts["activation"], opts["c_sigma"], opts["activation_params"]):
         s = sweep_summary(args.nodes, args.C, model, args.top, **opts)
+    check_finite(s, "the sweep overflowed float64; use a smaller --c-sigma or --sigma-b")
     if args.json:
-        print(json.dumps(s, indent=2))
+        print(dump_json(s))
         return 0
     print(f"{s['n_motifs']} motifs with {s['nodes']} nodes ({s['model']} model, relu, "
           f"c_sigma = {s['c_sigma']:g}, sigma_b = {s['sigma_b']:g}), two unit-norm "

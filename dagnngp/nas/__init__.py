@@ -43,9 +43,11 @@ from dagnngp.nas.evaluate import (
     data_file,
     default_data_dir,
     depth_width_points,
+    find_table,
     multiple_correlation,
     read_columns,
     resolve_box,
+    shipped_data_dir,
     table_report,
 )
 from dagnngp.nas.filter import (
@@ -88,8 +90,8 @@ __all__ = [
     "nb201_space_points", "op_class", "parse_nb201", "register_op",
     "DARTS_V1_NORMAL", "DARTS_V2_NORMAL", "DartsCell", "darts_class_space", "darts_space_points",
     "effective_depth_width_darts", "parse_darts",
-    "DataError", "cell_depth_width", "data_file", "default_data_dir", "depth_width_points",
-    "multiple_correlation", "read_columns", "resolve_box", "table_report",
+    "DataError", "cell_depth_width", "data_file", "default_data_dir", "depth_width_points", "find_table",
+    "multiple_correlation", "read_columns", "resolve_box", "shipped_data_dir", "table_report",
     "CODE_BOX_NB201", "CODE_BOX_NDS", "PAPER_BOX_DARTS", "PAPER_BOX_NB201", "PAPER_CENTER_DARTS",
     "PAPER_CENTER_NB201", "Box", "FilterError", "SpaceCenter", "box_filter", "center_radius",
     "SearchError", "simulate_search",

@@ -17,6 +17,8 @@ list of ``(op, input)`` pairs or a ``Genotype(...)``) or motif strings
 from __future__ import annotations
 
 import csv
+import gzip
+import importlib.resources
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -41,6 +43,8 @@ __all__ = [
     "DataError",
     "default_data_dir",
     "data_file",
+    "find_table",
+    "shipped_data_dir",
     "read_columns",
     "cell_depth_width",
     "depth_width_points",
@@ -57,12 +61,39 @@ class DataError(ValueError):
     """A data file or column cannot be used; the message says which and why."""
 
 
+def shipped_data_dir() -> Path | None:
+    """The benchmark tables installed with the package (``dagnngp/nas/data``), if present.
+
+    >>> d = shipped_data_dir(); d is None or (d / "nb201_12epoch_accuracy.csv.gz").is_file()
+    True
+    """
+    try:
+        folder = importlib.resources.files("dagnngp.nas") / "data"
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - unusual loaders
+        return None
+    # an installed package is a folder on disk; a zipped one has no usable path
+    if isinstance(folder, Path) and any(folder.glob("*.csv.gz")):
+        return folder
+    return None
+
+
+def _checkout_data_dir() -> Path | None:
+    """``../shared/data`` beside a source checkout (development only, never beside site-packages)."""
+    root = Path(__file__).resolve().parents[2]
+    if not ((root / "pyproject.toml").is_file() and (root / "numerics").is_dir()):
+        return None
+    cand = root.parent / "shared" / "data"
+    return cand.resolve() if cand.is_dir() else None
+
+
 def default_data_dir() -> Path | None:
     """Folder of the benchmark tables, or ``None`` when there is none.
 
-    Looks at ``$DAGNNGP_DATA``, then ``../shared/data`` relative to the
-    repository root (the folder holding the ``dagnngp`` package), then
-    ``../shared/data`` relative to the current directory.
+    ``$DAGNNGP_DATA`` when set (``None`` if it is not a folder), else the tables
+    shipped inside the package (gzip-compressed), else, in a source checkout
+    only, ``../shared/data`` beside the repository.  Read a table by its bare
+    name with :func:`data_file` or :func:`read_columns`; a ``.csv`` name also finds
+    its ``.csv.gz``.
 
     >>> d = default_data_dir(); d is None or d.is_dir()
     True
@@ -70,15 +101,20 @@ def default_data_dir() -> Path | None:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env).expanduser() if Path(env).expanduser().is_dir() else None
-    repo_root = Path(__file__).resolve().parents[2]
-    for cand in (repo_root / ".." / "shared" / "data", Path.cwd() / ".." / "shared" / "data"):
-        if cand.is_dir():
-            return cand.resolve()
-    return None
+    return shipped_data_dir() or _checkout_data_dir()
+
+
+def _existing(path: Path) -> Path | None:
+    if path.is_file():
+        return path
+    gz = path.with_name(path.name + ".gz")
+    return gz if gz.is_file() else None
 
 
 def data_file(name: str | os.PathLike) -> Path:
     """Resolve a table: an existing path as given, else a file of :func:`default_data_dir`.
+
+    A name ending in ``.csv`` also finds the compressed ``.csv.gz``.
 
     >>> data_file("no_such_table.csv")
     Traceback (most recent call last):
@@ -86,15 +122,30 @@ def data_file(name: str | os.PathLike) -> Path:
     FileNotFoundError: no file 'no_such_table.csv' ...
     """
     path = Path(name).expanduser()
-    if path.is_file():
-        return path
+    found = _existing(path)
+    if found is not None:
+        return found
     base = default_data_dir()
-    if base is not None and not path.is_absolute() and (base / path).is_file():
-        return base / path
+    if base is not None and not path.is_absolute():
+        found = _existing(base / path)
+        if found is not None:
+            return found
     where = f"here or in the data folder {base}" if base else (
         f"here, and no data folder was found (set ${DATA_ENV} to the folder of the benchmark tables)"
     )
     raise FileNotFoundError(f"no file {str(name)!r} {where}")
+
+
+def find_table(name: str | os.PathLike) -> Path | None:
+    """:func:`data_file`, or ``None`` when the table is nowhere.
+
+    >>> find_table("no_such_table.csv") is None
+    True
+    """
+    try:
+        return data_file(name)
+    except FileNotFoundError:
+        return None
 
 
 def read_columns(
@@ -116,9 +167,13 @@ def read_columns(
     file = data_file(path)
     where = dict(where or {})
     wanted = list(dict.fromkeys([*text_cols, *number_cols, *where]))
-    with open(file, newline="", encoding="utf-8") as fh:
+    opener = gzip.open if file.name.endswith(".gz") else open
+    with opener(file, "rt", newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            raise DataError(f"{file}, line 1: not a readable CSV header ({exc})") from None
         if not header:
             raise DataError(f"{file}: the file is empty or has no header row")
         missing = [c for c in wanted if c not in header]
@@ -130,7 +185,7 @@ def read_columns(
         out["_line"] = []
         dropped = 0
         seen_values: dict[str, set] = {k: set() for k in where}
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(_rows(reader, file), start=2):
             if any(row.get(k) is None for k in wanted):
                 raise DataError(f"{file}, line {line}: the row has fewer fields than the header")
             skip = False
@@ -160,6 +215,14 @@ def read_columns(
         raise DataError(f"{file}: no data rows" + (f" with {where}" if where else ""))
     out["_dropped"] = [dropped]
     return out
+
+
+def _rows(reader: csv.DictReader, file: Path):
+    """The reader's rows; a malformed row (e.g. a field over the CSV size limit) is a DataError."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise DataError(f"{file}: the row after line {reader.line_num} is not readable CSV ({exc})") from None
 
 
 def _number(text: str, file: Path, line: int, col: str) -> float:

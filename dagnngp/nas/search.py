@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dagnngp.limits import check_memory
+
 __all__ = ["SearchError", "simulate_search"]
 
 METHODS = ("score", "score+filter", "score+random_preselect", "random", "oracle")
@@ -45,6 +47,7 @@ def simulate_search(
     runs: int = 500,
     samples: int = 100,
     seed: int = 0,
+    max_memory: int | None = None,
 ) -> dict:
     """Run the simulation; returns a JSON-ready dict.
 
@@ -54,6 +57,9 @@ def simulate_search(
     of the chosen cell's accuracy and the mean score ``evaluations_per_run``;
     ``saved_fraction`` is the fraction of score evaluations the filter
     avoids: ``1 - evaluations(score+filter) / samples``.
+
+    Sizes whose arrays would exceed ``max_memory`` bytes (default
+    :func:`dagnngp.limits.memory_limit`) raise :class:`dagnngp.limits.ResourceLimitError`.
     """
     sc = np.asarray(scores, dtype=float).reshape(-1)
     acc = np.asarray(accuracies, dtype=float).reshape(-1)
@@ -71,6 +77,9 @@ def simulate_search(
     for name, v, lo in (("runs", runs, 2), ("samples", samples, 1)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
             raise SearchError(f"{name} must be an integer >= {lo}, got {v!r}")
+    # ten per-run arrays and a few per-sample ones; refused before allocating (DAGNNGP_MAX_MEMORY)
+    check_memory(8.0 * (10 * runs + 6 * samples), f"simulate_search(runs={runs}, samples={samples})",
+                 limit=max_memory, option=None)
     # separate streams: the sampled cells depend only on the seed, not on the box
     sample_seq, aux_seq = np.random.SeedSequence(seed).spawn(2)
     rng, aux = np.random.default_rng(sample_seq), np.random.default_rng(aux_seq)

@@ -16,7 +16,7 @@ def run(settings: Settings) -> dict:
     """The NAS-Bench-201 filter constants and, when the data are found, the accuracy scatter."""
     try:
         from dagnngp.nas.cells import nb201_space_points
-        from dagnngp.nas.evaluate import default_data_dir, read_columns, table_report
+        from dagnngp.nas.evaluate import default_data_dir, find_table, read_columns, table_report
         from dagnngp.nas.filter import CODE_BOX_NB201, PAPER_CENTER_NB201, center_radius
     except ImportError as exc:
         raise Skip(f"the NAS module is not installed ({exc})") from exc
@@ -64,8 +64,8 @@ def run(settings: Settings) -> dict:
     ]
     figures = []
     data_dir = default_data_dir()
-    csv = data_dir / "nb201_12epoch_accuracy.csv" if data_dir is not None else None
-    if csv is None or not csv.is_file():
+    csv = find_table(data_dir / "nb201_12epoch_accuracy.csv") if data_dir is not None else None
+    if csv is None:
         summary.append(
             "The benchmark data folder was not found (set $DAGNNGP_DATA to the folder holding "
             "nb201_12epoch_accuracy.csv), so the accuracy scatter is skipped."
