@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from dagnngp.motif import Motif
+from dagnngp.limits import check_memory
+from dagnngp.motif import Motif, Op
 from dagnngp.numerics.finite import (
     SAMPLERS,
     NetworkSpec,
@@ -133,7 +134,38 @@ def forward_features(
     arr, _, _ = check_inputs(X, width)
     settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
     check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
+    n_linear = sum(op is Op.LINEAR for _, _, op in m.edges())
+    mem, _ = resource_estimate(m.n_nodes, n_linear, width, 1, sampler, n_inputs=int(arr.shape[0]))
+    check_memory(mem, f"forward_features(width={width}, sampler={sampler!r})", None, option=None)
     return sample_features(m, arr, width, rng, sampler, settings)
+
+
+def resource_estimate(n_nodes: int, n_linear: int, width: int, draws: int, sampler: str = "gram",
+                n_inputs: int = 2) -> tuple[float, float]:
+    """Estimated peak memory (bytes) and work (elementary operations) of a Monte Carlo run.
+
+    Per draw the network holds every node's ``width x N`` features plus a few
+    temporaries of that size (and, with the explicit sampler, one ``width x width``
+    weight matrix); every draw keeps its node Grams, cross-Grams and means (small
+    arrays, about 120 bytes of overhead each), stacked again for the summary.
+    Work: per linear edge and draw ``width * N * (N + 8)`` (normals, QR, product,
+    ReLU) or ``width^2 * (N + 2)`` (explicit), plus ``2 width N^2`` per Gram.
+
+    >>> mem, work = resource_estimate(4, 3, 2048, 30)
+    >>> mem < 2**20, work < 1e8
+    (True, True)
+    >>> resource_estimate(4, 3, 10**12, 30)[0] > 100 * 2**40  # 100 TiB
+    True
+    """
+    n, N = n_nodes, n_inputs
+    pairs = n * (n - 1) // 2
+    per_draw = 8.0 * width * N * (n + 5) + (8.0 * width * width if sampler == "explicit" else 0.0)
+    grams = (n + pairs) * N * N + n * N
+    kept = float(draws) * ((n + pairs) * (8 * N * N + 120) + n * (8 * N + 120) + 3 * 8 * grams)
+    edge = float(width) * width * (N + 2) if sampler == "explicit" else float(width) * N * (N + 8)
+    work = float(draws) * (n_linear * edge + (n + pairs) * 2.0 * width * N * N)
+    return per_draw + kept, work
+
 
 
 def monte_carlo(
@@ -151,6 +183,7 @@ def monte_carlo(
     sigma_b: float | None = None,
     spec: KernelSpec | None = None,
     dtype: str = "float64",
+    max_memory: int | None = None,
 ) -> MonteCarloResult:
     """Average the Grams of ``draws`` independent finite-width networks of ``motif``.
 
@@ -193,6 +226,10 @@ def monte_carlo(
         agree with it; its ``model`` is not used, a network has none).
     dtype:
         ``"float64"`` (default) or ``"float32"``: what the passes compute in.
+    max_memory:
+        Refuse (:class:`~dagnngp.limits.ResourceLimitError`) a run whose estimated
+        memory (:func:`resource_estimate`) exceeds this many bytes; default
+        :func:`dagnngp.limits.memory_limit` (``$DAGNNGP_MAX_MEMORY`` or half the RAM).
 
     >>> K0 = [[1.0, 0.0], [0.0, 1.0]]
     >>> res = monte_carlo("2", K0, width=4096, draws=20, seed=1)
@@ -219,6 +256,10 @@ def monte_carlo(
     if xp is not np:
         arr = xp.asarray(arr)
     check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
+    n_linear = sum(op is Op.LINEAR for _, _, op in m.edges())
+    mem, _ = resource_estimate(m.n_nodes, n_linear, width, draws, sampler, n_inputs=int(K0.shape[0]))
+    check_memory(mem, f"monte_carlo(width={width}, draws={draws}, sampler={sampler!r})", max_memory,
+                 option=None)
 
     n_nodes = m.n_nodes
     pairs = [(t, u) for t in range(n_nodes) for u in range(t)]

@@ -74,3 +74,19 @@ def test_inputs_that_overflow_or_underflow_are_refused_with_a_reason():
         nngp("2_21_112", 5e-320 * K, backend="numpy")
     with pytest.raises(ValueError, match="subnormal"):
         nngp("2_21_112", 5e-320 * np.eye(300))
+
+
+def test_monte_carlo_estimates_its_memory_before_allocating():
+    from dagnngp.limits import ResourceLimitError
+    from dagnngp.numerics import monte_carlo
+    from dagnngp.numerics.monte_carlo import forward_features
+
+    X = [[1.0, 0.0], [0.0, 1.0]]
+    for width in (10**9, 10**12):
+        with pytest.raises(ResourceLimitError, match=r"needs about .* of memory, above the limit"):
+            monte_carlo("2_21_112", X, width=width, draws=3)
+    with pytest.raises(ResourceLimitError, match="forward_features"):
+        forward_features("2", [[1.0, 0.0]], width=10**10, rng=np.random.default_rng(0))
+    with pytest.raises(ResourceLimitError):
+        monte_carlo("2", X, width=4096, draws=3, max_memory=2**20)
+    assert monte_carlo("2", X, width=64, draws=3, max_memory=2**30).mean.shape == (2, 2)

@@ -17,6 +17,7 @@ eps - 2*sqrt(2)*eps**(3/2)/pi + O(eps**2)
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ from functools import cache
 import sympy
 from sympy import Abs, Add, Mul, O, Pow, Rational, S, Symbol, binomial, pi, sqrt
 
+from dagnngp.limits import ResourceLimitError
 from dagnngp.theory.arccos import _H_CLASSES, _ArcCosG, _ArcCosH
 
 __all__ = ["SeriesResult", "gap_series"]
@@ -153,7 +155,7 @@ def _compose_h(order: int, arg: Terms, N, memo: dict) -> Terms:
     return out
 
 
-class SeriesTooSlowError(ValueError):
+class SeriesTooSlowError(ResourceLimitError):
     """A series expansion ran past its time limit (raised instead of hanging)."""
 
 
@@ -163,7 +165,8 @@ def _tick(memo: dict) -> None:
         raise SeriesTooSlowError(
             f"the series expansion ran past its time limit of {deadline[1]:g} s (the work grows about "
             "8-fold per order on 5-node dense motifs); ask for a lower order, or pass a larger "
-            "time_limit (None waits without limit)"
+            "time_limit (None waits without limit)",
+            estimate=math.inf, limit=deadline[1], unit="seconds", option=None,
         )
 
 

@@ -45,42 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"refuse runs estimated above N elementary operations (default {MAX_WORK:g})")
 
 
-def mc_estimate(n_nodes: int, n_linear: int, width: int, draws: int, sampler: str = "gram",
-                n_inputs: int = 2) -> tuple[float, float]:
-    """Estimated peak memory (bytes) and work (elementary operations) of a Monte Carlo run.
-
-    Per draw the network holds every node's ``width x N`` features plus a few
-    temporaries of that size (and, with the explicit sampler, one ``width x width``
-    weight matrix); every draw keeps its node Grams, cross-Grams and means (small
-    arrays, about 120 bytes of overhead each), stacked again for the summary.
-    Work: per linear edge and draw ``width * N * (N + 8)`` (normals, QR, product,
-    ReLU) or ``width^2 * (N + 2)`` (explicit), plus ``2 width N^2`` per Gram.
-
-    >>> mem, work = mc_estimate(4, 3, 2048, 30)
-    >>> mem < 2**20, work < 1e8
-    (True, True)
-    >>> mc_estimate(4, 3, 10**12, 30)[0] > 100 * 2**40  # 100 TiB
-    True
-    """
-    n, N = n_nodes, n_inputs
-    pairs = n * (n - 1) // 2
-    per_draw = 8.0 * width * N * (n + 5) + (8.0 * width * width if sampler == "explicit" else 0.0)
-    grams = (n + pairs) * N * N + n * N
-    kept = float(draws) * ((n + pairs) * (8 * N * N + 120) + n * (8 * N + 120) + 3 * 8 * grams)
-    edge = float(width) * width * (N + 2) if sampler == "explicit" else float(width) * N * (N + 8)
-    work = float(draws) * (n_linear * edge + (n + pairs) * 2.0 * width * N * N)
-    return per_draw + kept, work
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from dagnngp.motif import Op
     from dagnngp.nas.cells import motif_or_nb201
+    from dagnngp.numerics.monte_carlo import resource_estimate
 
     motif = motif_or_nb201(args.motif)
     n_linear = sum(op is Op.LINEAR for _, _, op in motif.edges())
-    mem, work = mc_estimate(motif.n_nodes, n_linear, args.width, args.draws, args.sampler)
+    mem, work = resource_estimate(motif.n_nodes, n_linear, args.width, args.draws, args.sampler)
     what = f"mc --width {args.width} --draws {args.draws} --sampler {args.sampler}"
     check_memory(mem, what, args.max_memory)
     check_work(work, what, args.max_work, "operations", "--max-work")
@@ -96,14 +70,13 @@ def run(args: argparse.Namespace) -> int:
     e1 = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
     e2 = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
     X = np.stack([e1, C * e1 + np.sqrt(max(1 - C * C, 0.0)) * e2])
-    from dagnngp.nas.cells import motif_or_nb201  # the command line also takes NAS-Bench-201 cells
 
     opts = kernel_options(args)
     kernel = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
     models = ("exact", "paper") if opts["model"] == "both" else (opts["model"],)
     with variance_notice("mc", opts["activation"], opts["c_sigma"], opts["activation_params"]):
-        res = monte_carlo(motif_or_nb201(args.motif), X, args.width, args.draws, seed=args.seed,
-                          sampler=args.sampler, dtype=args.dtype, **kernel)
+        res = monte_carlo(motif, X, args.width, args.draws, seed=args.seed, sampler=args.sampler,
+                          dtype=args.dtype, max_memory=args.max_memory, **kernel)
     rows = []
     comparisons = {}
     for model in models:
