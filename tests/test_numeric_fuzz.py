@@ -88,5 +88,5 @@ def test_monte_carlo_estimates_its_memory_before_allocating():
     with pytest.raises(ResourceLimitError, match="forward_features"):
         forward_features("2", [[1.0, 0.0]], width=10**10, rng=np.random.default_rng(0))
     with pytest.raises(ResourceLimitError):
-        monte_carlo("2", X, width=4096, draws=3, max_memory=2**20)
+        monte_carlo("2", X, width=2**16, draws=3, max_memory=2**20)
     assert monte_carlo("2", X, width=64, draws=3, max_memory=2**30).mean.shape == (2, 2)
