@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from dagnngp.numerics.monte_carlo import monte_carlo
+from dagnngp.numerics.sampling import monte_carlo
 
 
 def best_time(sampler: str, X: np.ndarray, width: int, draws: int, repeats: int) -> float:

@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/bench_sweep.py [--nodes 5] [--n-c 64] [--sample 300]
 
-* ``sweep``: ``dagnngp.numerics.sweep(5, C, model)`` at ``--n-c`` correlations:
+* ``sweep``: ``dagnngp.numerics.motif_sweep(5, C, model)`` at ``--n-c`` correlations:
   2x2 gap, rule (12), P, d_p histogram, (d_bar, m_bar) of every motif.
 * ``loop, paths + rule (12)``: what the paper's code does per motif: enumerate
   the input-output paths by depth-first search, count linear ops on each, form
@@ -27,7 +27,7 @@ import numpy as np
 from dagnngp.motif import Op
 from dagnngp.numerics import nngp, pair_gap, pair_gram
 from dagnngp.numerics.dual import relu_gap_from_distance
-from dagnngp.numerics.sweep import all_motifs, decode_motif, sweep
+from dagnngp.numerics.motif_sweep import all_motifs, decode_motif, sweep
 
 
 def dfs_paths(m) -> list[int]:

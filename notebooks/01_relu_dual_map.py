@@ -116,7 +116,7 @@ for depth in (1, 3, 10, 30, 100):
 # it by $O(m^{-1/2})$.
 
 # %%
-from dagnngp.numerics.monte_carlo import monte_carlo
+from dagnngp.numerics.sampling import monte_carlo
 
 X = np.array([[1.0, 0.0], [np.cos(1.2), np.sin(1.2)]])  # two unit inputs, C = cos(1.2)
 c0 = float(X[0] @ X[1])

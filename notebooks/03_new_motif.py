@@ -29,7 +29,7 @@ import numpy as np
 
 from dagnngp import Motif
 from dagnngp.numerics import inputs_to_gram, lambdify, least_eigenvalue_2x2, nngp, pair_gram, rule12
-from dagnngp.numerics.monte_carlo import monte_carlo
+from dagnngp.numerics.sampling import monte_carlo
 from dagnngp.theory import derive
 
 motif = Motif.parse("2_22_122")

@@ -25,13 +25,9 @@ from dagnngp.numerics.dual import (
     relu_mean,
 )
 from dagnngp.numerics.generated import lambdify
-
-# (binds ``monte_carlo`` to the sampler function; the module stays importable by its full name)
-from dagnngp.numerics.monte_carlo import MonteCarloResult, monte_carlo  # noqa: I001
+from dagnngp.numerics.motif_sweep import SweepResult, all_motifs, iter_motifs, sweep
 from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nngp, pair_gram
-
-# (binds the name ``sweep`` to the function, not the module; Numba loads on first call)
-from dagnngp.numerics.sweep import SweepResult, all_motifs, iter_motifs, sweep  # noqa: I001
+from dagnngp.numerics.sampling import MonteCarloResult, monte_carlo
 
 # Numba-backed names are resolved on first access so that importing this package stays fast
 _LAZY = {

@@ -21,7 +21,7 @@ its contribution to the forward pass and its step of the backward pass.  Two
 users walk the motif through it:
 
 * :func:`sample_features`, the Monte Carlo forward pass behind
-  :func:`dagnngp.numerics.monte_carlo.monte_carlo`, which draws fresh weights
+  :func:`dagnngp.numerics.sampling.monte_carlo`, which draws fresh weights
   per pass with one of two samplers of the same distribution (``"explicit"``
   materialises every ``W``; ``"gram"`` draws the pre-activations as ``E R``
   from a thin QR ``X_s = Q R``, ``O(m N^2)``, and adds ``b`` per row);

@@ -2,7 +2,7 @@
 
 This is the one place besides :mod:`dagnngp.theory.program` that encodes the
 node recursion (which Grams, means and cross-Grams a node sums), and it does
-so on purpose: :func:`dagnngp.numerics.sweep` evaluates complete motif spaces
+so on purpose: :func:`dagnngp.numerics.motif_sweep` evaluates complete motif spaces
 (3^21, about 10 million, for 7 nodes; 14 million motifs in the NAS studies), far
 too many to compile each into a :class:`~dagnngp.theory.program.Program` in
 Python.  So this kernel interprets the integer-coded motifs directly
@@ -15,7 +15,7 @@ NumPy reference) and the SymPy derivations on drawn motifs, both models,
 ``c_sigma`` and ``sigma_b``; a change to the edge semantics in
 ``theory/program.py`` must be mirrored here.
 
-This module imports Numba at the top; :func:`dagnngp.numerics.sweep` loads it on first use.
+This module imports Numba at the top; :func:`dagnngp.numerics.motif_sweep` loads it on first use.
 
 >>> codes = np.array([[2, 0, 2, 0, 0, 2]], dtype=np.int8)   # the chain 2_02_002
 >>> out = sweep_kernel(codes, 4, np.array([0.5]), "paper", 2.0, 0.0)
@@ -179,7 +179,7 @@ def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, c
 
 def sweep_kernel(codes: np.ndarray, n_nodes: int, Cs: np.ndarray, model: str, c_sigma: float,
                  sigma_b: float) -> dict[str, np.ndarray]:
-    """Arrays of the compiled motif sweep (inputs validated by :func:`dagnngp.numerics.sweep`)."""
+    """Arrays of the compiled motif sweep (inputs validated by :func:`dagnngp.numerics.motif_sweep`)."""
     m, n_c = codes.shape[0], Cs.shape[0]
     n_edges = n_nodes * (n_nodes - 1) // 2
     out = {name: np.empty((m, n_c)) for name in ("gap", "rule12", "offdiagonal")}

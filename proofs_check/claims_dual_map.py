@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from dagnngp.numerics.dual import relu_correlation, relu_dual, relu_gap_from_distance
-from dagnngp.numerics.monte_carlo import monte_carlo
 from dagnngp.numerics.reference import inputs_to_gram
+from dagnngp.numerics.sampling import monte_carlo
 from dagnngp.proofs_check.registry import Verdict, family_alpha, nngp, unit_inputs
 from dagnngp.proofs_check.registry import check as _check
 from dagnngp.proofs_check.statistics import compare_to_mc

@@ -11,8 +11,8 @@ import numpy as np
 
 from dagnngp.numerics import bounds
 from dagnngp.numerics.dual import relu_dual
-from dagnngp.numerics.monte_carlo import MonteCarloResult, monte_carlo
 from dagnngp.numerics.reference import inputs_to_gram
+from dagnngp.numerics.sampling import MonteCarloResult, monte_carlo
 from dagnngp.proofs_check.claims_bounds import audit_rows
 from dagnngp.proofs_check.registry import DAG1, DAG2, DAG3, Verdict, family_alpha, nngp, unit_inputs
 from dagnngp.proofs_check.registry import check as _check

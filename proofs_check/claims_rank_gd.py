@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from dagnngp.numerics.monte_carlo import monte_carlo
 from dagnngp.numerics.reference import inputs_to_gram
+from dagnngp.numerics.sampling import monte_carlo
 from dagnngp.proofs_check.audit import all_motifs
 from dagnngp.proofs_check.finite_net import FiniteNetwork, gradient_descent
 from dagnngp.proofs_check.registry import DAG1, DAG2, DAG3, Verdict, nngp, unit_inputs

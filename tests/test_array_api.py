@@ -111,7 +111,7 @@ def _cupy_with_a_device():
 @pytest.mark.gpu
 def test_cupy_kernels_and_sampler_match_numpy_on_a_gpu():
     cupy = _cupy_with_a_device()
-    from dagnngp.numerics.monte_carlo import monte_carlo
+    from dagnngp.numerics.sampling import monte_carlo
 
     # the dual map on the device against mpmath, over the grid with both edges
     assert _worst_rel(cupy.asnumpy(relu_h_xp(cupy.asarray(GRID), cupy))) < 1e-15

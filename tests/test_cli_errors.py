@@ -182,7 +182,7 @@ def test_memory_limit_from_the_environment(monkeypatch):
 
 def test_estimates_scale_as_documented():
     from dagnngp.commands.nas import search_estimate
-    from dagnngp.numerics.monte_carlo import resource_estimate as mc_estimate
+    from dagnngp.numerics.sampling import resource_estimate as mc_estimate
 
     m1, w1 = mc_estimate(4, 3, 1000, 10)
     m2, w2 = mc_estimate(4, 3, 1000, 20)

@@ -32,7 +32,7 @@ from dagnngp.numerics.finite import (
     sample_features,
     variance_preserving_c_sigma,
 )
-from dagnngp.numerics.monte_carlo import monte_carlo
+from dagnngp.numerics.sampling import monte_carlo
 from dagnngp.proofs_check.statistics import compare_to_mc
 from dagnngp.theory import derive
 from dagnngp.theory.activations import lookup

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dagnngp.numerics.monte_carlo import monte_carlo
 from dagnngp.numerics.reference import nngp as reference_nngp
+from dagnngp.numerics.sampling import monte_carlo
 from dagnngp.proofs_check.statistics import FINITE_WIDTH_BIAS_SE, compare_to_mc
 
 WIDTH, DRAWS = 2048, 30

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from scipy import stats
 
 from dagnngp.errors import VarianceWarning
-from dagnngp.numerics.monte_carlo import forward_features, monte_carlo
 from dagnngp.numerics.reference import inputs_to_gram
 from dagnngp.numerics.reference import nngp as reference_nngp
+from dagnngp.numerics.sampling import forward_features, monte_carlo
 from dagnngp.proofs_check.statistics import FINITE_WIDTH_BIAS_SE, compare_to_mc
 from dagnngp.proofs_check.strategies import input_matrices, motifs
 

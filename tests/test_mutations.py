@@ -30,7 +30,7 @@ HERE = Path(__file__).parent
 
 # ----------------------------------------------------------------------------- the faults
 # Every seam a fault patches, in one place.
-MC_MODULE = "dagnngp.numerics.monte_carlo"  # the sampler: MonteCarloResult, sample_features, check_inputs
+MC_MODULE = "dagnngp.numerics.sampling"  # the sampler: MonteCarloResult, sample_features, check_inputs
 # get_activation as the NumPy reference looks it up: its ReLU maps (the fused Numba backend, the
 # default for NumPy ReLU inputs, has its own compiled maps and does not see these faults)
 ACT_LOOKUP = ("dagnngp.numerics.reference", "get_activation")

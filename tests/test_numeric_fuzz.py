@@ -79,7 +79,7 @@ def test_inputs_that_overflow_or_underflow_are_refused_with_a_reason():
 def test_monte_carlo_estimates_its_memory_before_allocating():
     from dagnngp.limits import ResourceLimitError
     from dagnngp.numerics import monte_carlo
-    from dagnngp.numerics.monte_carlo import forward_features
+    from dagnngp.numerics.sampling import forward_features
 
     X = [[1.0, 0.0], [0.0, 1.0]]
     for width in (10**9, 10**12):

@@ -7,8 +7,8 @@ import pytest
 from scipy.stats import binom
 
 from dagnngp.numerics.dual import relu_dual
-from dagnngp.numerics.monte_carlo import monte_carlo
 from dagnngp.numerics.reference import nngp as reference_nngp
+from dagnngp.numerics.sampling import monte_carlo
 from dagnngp.proofs_check.statistics import compare_to_mc, t_threshold
 
 X_PAIR = np.array([[1.0, 0.0, 0.0], [0.5, np.sqrt(0.75), 0.0]])

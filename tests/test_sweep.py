@@ -14,7 +14,7 @@ from references import SPEC_DAG_TABLE, h_mp
 from dagnngp.cli import main
 from dagnngp.motif import Motif
 from dagnngp.numerics import nngp, pair_gap, pair_gram, rule12, sweep
-from dagnngp.numerics.sweep import all_motifs, decode_motif, encode_motifs, iter_motifs
+from dagnngp.numerics.motif_sweep import all_motifs, decode_motif, encode_motifs, iter_motifs
 from dagnngp.proofs_check.strategies import motifs
 
 pytestmark = pytest.mark.usefixtures("mp50")  # mpmath references at 50 digits, restored afterwards

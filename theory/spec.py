@@ -1,8 +1,8 @@
 """One configuration object for every kernel entry point.
 
 :class:`KernelSpec` names the options that :func:`dagnngp.numerics.nngp`,
-:func:`dagnngp.theory.derive`, :func:`dagnngp.numerics.monte_carlo` and
-:func:`dagnngp.numerics.sweep` share: the model, the activation and its
+:func:`dagnngp.theory.derive`, :func:`dagnngp.numerics.sampling` and
+:func:`dagnngp.numerics.motif_sweep` share: the model, the activation and its
 parameters, the weight-variance scale ``c_sigma`` and the bias standard
 deviation ``sigma_b``.  Pass one as ``spec=`` instead of repeating the keywords.
 

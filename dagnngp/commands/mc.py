@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from dagnngp.motif import Op
     from dagnngp.nas.cells import motif_or_nb201
-    from dagnngp.numerics.monte_carlo import resource_estimate
+    from dagnngp.numerics.sampling import resource_estimate
 
     motif = motif_or_nb201(args.motif)
     n_linear = sum(op is Op.LINEAR for _, _, op in motif.edges())
@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     check_memory(mem, what, args.max_memory)
     check_work(work, what, args.max_work, "operations", "--max-work")
 
-    from dagnngp.numerics.monte_carlo import monte_carlo
     from dagnngp.numerics.reference import nngp
+    from dagnngp.numerics.sampling import monte_carlo
     from dagnngp.proofs_check.statistics import compare_to_mc
 
     C = float(args.C)

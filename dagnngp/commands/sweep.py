@@ -51,7 +51,7 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10, *, 
     >>> s["n_motifs"], s["n_with_path"], s["best"][0]["motif"]
     (729, 662, '1_11_111')
     """
-    from dagnngp.numerics.sweep import sweep
+    from dagnngp.numerics.motif_sweep import sweep
 
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
         raise ValueError(f"--top must be a non-negative int, got {top!r}")
