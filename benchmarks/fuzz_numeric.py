@@ -153,14 +153,72 @@ def _check_homogeneity(name: str, motif: str, K: np.ndarray, mu: np.ndarray, sca
     return "finite result"
 
 
+def adversarial_correlations(rng: np.random.Generator) -> Any:
+    """One argument for a generated function of ``C``: mostly valid, often not."""
+    choice = int(rng.integers(10))
+    if choice < 4:
+        return float(rng.uniform(-1, 1))
+    if choice == 4:
+        return float(1 - 10.0 ** -rng.uniform(0, 17)) * (1 if rng.random() < 0.5 else -1)
+    if choice == 5:
+        return rng.uniform(-1, 1, size=int(rng.integers(0, 5)))
+    if choice == 6:
+        return float(rng.choice([np.nan, np.inf, -np.inf, 1.5, -2.0, 1e300, 5e-324]))
+    wild: list[Any] = ["0.5", None, 1j, True, [0.1, "a"], np.array([1j]), b"1", [[0.2, 0.3]],
+                       np.array([0.5, np.nan]), object()]
+    return wild[int(rng.integers(len(wild)))]
+
+
+def run_generated(evaluations: int = 3000, seed: int = 0) -> tuple[Counter, list[str]]:
+    """Feed adversarial ``C`` values to functions generated for every backend."""
+    from dagnngp.numerics import lambdify
+    from dagnngp.theory import derive
+
+    rng = np.random.default_rng(seed)
+    backends = ["numpy", "numba", "mpmath", "array_api"]
+    funcs = [(f"{motif}/{model}/{backend}", lambdify(derive(motif, model=model, general=False),
+                                                      ("gap", "offdiagonal"), backend))
+             for motif in ("2_21_112", "1_01_222") for model in ("exact", "paper") for backend in backends]
+    totals: Counter = Counter()
+    failures: list[str] = []
+    for _ in range(evaluations):
+        name, f = funcs[int(rng.integers(len(funcs)))]
+        C = adversarial_correlations(rng)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                value = f(C)
+        except ValueError:
+            totals["ValueError"] += 1
+        except Exception as exc:  # noqa: BLE001
+            totals[f"failure: {type(exc).__name__}"] += 1
+            failures.append(f"{name} C={C!r}: {type(exc).__name__}: {exc}")
+        else:
+            flat = [float(v) for v in np.ravel(np.asarray(value, dtype=object)) if v is not None]
+            ok = all(np.isfinite(v) for v in flat)
+            totals["finite result" if ok else "failure: non-finite result"] += 1
+            if not ok:
+                failures.append(f"{name} C={C!r}: non-finite result")
+    return totals, failures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--grams", type=int, default=1000)
+    parser.add_argument("--evaluations", type=int, default=3000, help="calls of generated functions")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     start = time.monotonic()
     totals, failures = run(args.grams, args.seed)
     print(f"{args.grams} adversarial Grams, {sum(totals.values())} calls, {time.monotonic() - start:.1f} s")
+    for outcome, count in sorted(totals.items()):
+        print(f"  {outcome:32s} {count}")
+    for line in failures[:40]:
+        print("  ", line)
+    start = time.monotonic()
+    totals, failures = run_generated(args.evaluations, args.seed)
+    elapsed = time.monotonic() - start
+    print(f"{args.evaluations} evaluations of generated functions (4 backends), {elapsed:.1f} s")
     for outcome, count in sorted(totals.items()):
         print(f"  {outcome:32s} {count}")
     for line in failures[:40]:

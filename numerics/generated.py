@@ -177,6 +177,9 @@ def compile_generated(source: str, entry: str, backend: str) -> Callable[..., An
 
 # ---------------------------------------------------------------------- wrappers
 def _namespace(C):
+    if isinstance(C, bool | np.bool_) or not hasattr(C, "__array_namespace__") and not isinstance(
+            C, np.ndarray | np.generic | float | int | list | tuple):
+        raise ValueError(f"C must be a real number or an array of real numbers in [-1, 1], not {C!r}")
     if isinstance(C, np.ndarray | np.generic | float | int | list | tuple):
         return np
     import array_api_compat
@@ -186,7 +189,11 @@ def _namespace(C):
 
 def _prepare(xp, C):
     if xp is np:
-        C = np.asarray(C, dtype=np.float64)
+        try:
+            C = np.asarray(C, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"C must be a real number or an array of real numbers in [-1, 1], not {C!r}") \
+                from None
         bad = ~(np.abs(C) <= 1.0)
         if np.any(bad):
             raise ValueError(f"correlations C must lie in [-1, 1]; got {C[bad].ravel()[0]!r}")
@@ -199,7 +206,19 @@ def _prepare(xp, C):
     return C
 
 
+def _check_input(C) -> None:
+    """Refuse what is not a real number or an array of real numbers, before any arithmetic."""
+    if hasattr(C, "__array_namespace__") and not isinstance(C, np.ndarray | np.generic):
+        return  # another array library: its dtype is checked in its own namespace
+    kind = np.asarray(C, dtype=object if isinstance(C, str | bytes) else None).dtype.kind \
+        if C is not None else "O"
+    if isinstance(C, bool | np.bool_) or kind not in "iuf":
+        raise ValueError(f"C must be a real number or an array of real numbers in [-1, 1], not {C!r}")
+
+
 def _check_scalar(C) -> float:
+    if isinstance(C, bool | np.bool_ | complex | np.complexfloating):
+        raise ValueError(f"C must be a real number in [-1, 1], not {C!r}")
     try:
         value = float(C)
     except (TypeError, ValueError):
@@ -233,6 +252,7 @@ def make_function(source: str, backend: str, n_out: int, single: bool) -> Callab
         gen = ns["_generated"]
 
         def array_fn(C):
+            _check_input(C)
             out = gen(C)
             if isinstance(C, float | int) or (isinstance(C, np.ndarray | np.generic) and np.ndim(C) == 0):
                 out = tuple(float(o) for o in out) if n_out > 1 else float(out)
@@ -263,6 +283,7 @@ def make_function(source: str, backend: str, n_out: int, single: bool) -> Callab
         vector = numba.njit(vns["_vector"])
 
         def numba_fn(C):
+            _check_input(C)
             arr = np.asarray(C, dtype=np.float64)
             bad = ~(np.abs(arr) <= 1.0)
             if np.any(bad):

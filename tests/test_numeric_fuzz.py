@@ -32,6 +32,12 @@ def test_adversarial_grams_give_a_finite_right_answer_or_a_value_error():
     assert set(totals) == {"finite result", "ValueError"}
 
 
+def test_generated_functions_take_any_argument_without_a_stray_exception():
+    totals, failures = fuzz.run_generated(evaluations=400, seed=5)
+    assert not failures, "\n".join(failures[:20])
+    assert set(totals) == {"finite result", "ValueError"}
+
+
 # the examples of the reliability review, kept as regression tests
 K = np.array([[1.0, 0.5], [0.5, 1.0]])
 
