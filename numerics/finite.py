@@ -39,18 +39,18 @@ True
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from dagnngp.errors import VarianceWarning
 from dagnngp.motif import Motif, Op
 from dagnngp.numerics.activations import ActivationMaps, get_activation
 from dagnngp.numerics.reference import as_motif, inputs_to_gram
 from dagnngp.numerics.validate import check_c_sigma
+from dagnngp.theory.activations import FLOAT, lookup
+from dagnngp.theory.activations import check_variance as _check_variance
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = [
@@ -74,7 +74,6 @@ SAMPLERS = ("gram", "explicit")
 DTYPES = ("float32", "float64")
 
 #: relative tolerance of the variance check (a c_sigma typed with 7 digits passes)
-VARIANCE_RTOL = 1e-6
 
 
 # ------------------------------------------------------------------ settings
@@ -196,48 +195,25 @@ def _describe(activation: str, params: dict[str, float]) -> str:
 def variance_preserving_c_sigma(activation: str = "relu", activation_params: dict | None = None) -> float:
     """``1 / E[s(u)^2]`` for ``u ~ N(0, 1)``: the ``c_sigma`` that keeps a unit variance a unit variance.
 
-    Read off the activation's own dual map (its diagonal is ``c E[s(u)^2]``).
+    The activation registry states it (:meth:`dagnngp.theory.activations.Activation.c_sigma`).
 
     >>> variance_preserving_c_sigma("relu"), variance_preserving_c_sigma("arccos2")
     (2.0, 0.666...)
     >>> variance_preserving_c_sigma("leaky", {"slope": 0.5})
     1.6
     """
-    params = _check_params(activation_params)
-    second = float(get_activation(activation, 1.0, **params).dual(np.ones((1, 1)))[0, 0])
-    if not (math.isfinite(second) and second > 0):
-        raise ValueError(f"activation {_describe(activation, params)} has E[s(u)^2] = {second!r}; "
-                         "no c_sigma preserves its variance")
-    return 1.0 / second
+    return float(lookup(activation, **_check_params(activation_params)).c_sigma(FLOAT))
 
 
-def check_variance(
-    activation: str = "relu",
-    c_sigma: float = 2.0,
-    activation_params: dict | None = None,
-    stacklevel: int = 2,
-) -> bool:
-    """Warn (:class:`~dagnngp.errors.VarianceWarning`) when ``c_sigma`` does not preserve the variance.
-
-    Returns whether it does (``c_sigma E[s(u)^2] = 1`` within a relative ``1e-6``).
-    ``stacklevel`` is passed to :func:`warnings.warn` (2: the caller's caller).
+def check_variance(activation: str = "relu", c_sigma: float = 2.0, activation_params: dict | None = None,
+                   stacklevel: int = 2) -> bool:
+    """:func:`dagnngp.theory.activations.check_variance` after validating ``c_sigma``.
 
     >>> check_variance("step", 2.0)
     True
     """
-    c_sigma = check_c_sigma(c_sigma)
-    preserving = variance_preserving_c_sigma(activation, activation_params)
-    if abs(c_sigma - preserving) <= VARIANCE_RTOL * preserving:
-        return True
-    warnings.warn(
-        f"c_sigma={c_sigma:g} does not preserve the variance of activation "
-        f"{_describe(activation, _check_params(activation_params))}: c_sigma E[s(u)^2] = "
-        f"{c_sigma / preserving:.6g} for u ~ N(0, 1), so each linear layer scales the kernel's "
-        f"diagonal by about that factor; the variance-preserving value is c_sigma = {preserving:.10g}",
-        VarianceWarning,
-        stacklevel=stacklevel + 1,
-    )
-    return False
+    return _check_variance(activation, check_c_sigma(c_sigma), _check_params(activation_params),
+                           stacklevel=stacklevel + 1)
 
 
 # -------------------------------------------------------------------- inputs

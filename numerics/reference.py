@@ -42,6 +42,7 @@ from dagnngp.numerics.validate import (
     check_model,
     check_scale,
 )
+from dagnngp.theory.activations import check_variance
 from dagnngp.theory.program import compile_program
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
@@ -219,6 +220,7 @@ def nngp(
     mu0 = check_means(mu0, K0, "mu0")
     _check_bytes(max_bytes, K0, (1 if backend == "numba" else m.n_nodes + 4), backend)
     act = get_activation(activation, c_sigma, **(activation_params or {}))
+    check_variance(activation, c_sigma, activation_params, stacklevel=2)
     if backend == "numba":
         from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
 

@@ -43,6 +43,8 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ACTIVATIONS",
+    "VARIANCE_RTOL",
+    "check_variance",
     "Activation",
     "ArcCosine",
     "FLOAT",
@@ -343,3 +345,39 @@ def lookup(name: str, number: Callable[[object, str], Any] = _float_number, **pa
         )
     values = {k: number(params.get(k, default), k) for k, default in reg.defaults.items()}
     return reg.make(name, **values)
+
+
+#: relative tolerance within which a ``c_sigma`` counts as variance-preserving
+VARIANCE_RTOL = 1e-6
+
+
+def check_variance(activation: str = "relu", c_sigma: float = 2.0, activation_params: dict | None = None,
+                   stacklevel: int = 2) -> bool:
+    """Warn (:class:`~dagnngp.errors.VarianceWarning`) when ``c_sigma`` does not preserve the variance.
+
+    Returns whether it does (``c_sigma E[s(u)^2] = 1`` for ``u ~ N(0, 1)``, within
+    :data:`VARIANCE_RTOL`); the preserving value is the activation's own
+    :meth:`Activation.c_sigma`.  ``stacklevel`` is passed to :func:`warnings.warn`.
+
+    >>> check_variance("step", 2.0), check_variance("leaky", 1.6, {"slope": 0.5})
+    (True, True)
+    """
+    import warnings
+
+    from dagnngp.errors import VarianceWarning
+
+    act = lookup(activation, **(activation_params or {}))
+    preserving = float(act.c_sigma(FLOAT))
+    c = float(c_sigma)
+    if abs(c - preserving) <= VARIANCE_RTOL * preserving:
+        return True
+    params = ", ".join(f"{k}={v:g}" for k, v in act.params.items())
+    warnings.warn(
+        f"c_sigma={c:g} does not preserve the variance of activation {activation!r}"
+        f"{f' ({params})' if params else ''}: c_sigma E[s(u)^2] = {c / preserving:.6g} for u ~ N(0, 1), so "
+        f"each linear layer scales the kernel's diagonal by about that factor; the variance-preserving "
+        f"value is c_sigma = {preserving:.10g}",
+        VarianceWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return False

@@ -37,6 +37,7 @@ import sympy
 from sympy import Abs, Add, S, Symbol, sqrt
 
 from dagnngp.motif import Motif, Op
+from dagnngp.theory.activations import check_variance
 from dagnngp.theory.arccos import ArcCosineActivation, to_sympy_number
 from dagnngp.theory.arccos import activation as symbolic_activation
 from dagnngp.theory.program import Comb, Dual, Mean, Program, compile_program
@@ -395,6 +396,7 @@ def derive(
         raise ValueError(f"sigma_b={sigma_b!r} must be >= 0 (it is a standard deviation)")
     params = tuple(sorted((k, to_sympy_number(v, k)) for k, v in (activation_params or {}).items()))
     symbolic_activation(activation, **dict(params))  # validates name and parameters
+    check_variance(activation, float(c), {k: float(v) for k, v in params}, stacklevel=2)
     return _derive_cached(str(m), m.n_nodes, model, activation, params, c, sb, bool(general))
 
 
