@@ -96,3 +96,14 @@ def test_monte_carlo_estimates_its_memory_before_allocating():
     with pytest.raises(ResourceLimitError):
         monte_carlo("2", X, width=2**16, draws=3, max_memory=2**20)
     assert monte_carlo("2", X, width=64, draws=3, max_memory=2**30).mean.shape == (2, 2)
+
+
+def test_the_command_line_never_prints_inf_or_invalid_json(capsys):
+    from dagnngp.cli import main
+
+    assert main(["derive", "2_21_112", "--json", "--c-sigma", "1e300"]) == 2
+    out, err = capsys.readouterr()
+    assert "Infinity" not in out and "NaN" not in out and len(err.strip().splitlines()) == 1
+    assert main(["kernel", "2_21_112", "--c-sigma", "1e200"]) == 2
+    out, err = capsys.readouterr()
+    assert "inf" not in out and "nan" not in out and "c_sigma=1e+200" in err
