@@ -31,7 +31,7 @@ integer and float arrays that the compiled kernels here interpret.
   following ``K0``; each entry's recursion is carried in float64.
 
 >>> import numpy as np
->>> out, mean = nngp_fused(Motif.parse("2_21_112"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+>>> out, mean, finite = nngp_fused(Motif.parse("2_21_112"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
 >>> round(float(out[0, 1]), 5), round(float(out[0, 0]), 5)
 (4.12714, 5.67034)
 """
@@ -250,9 +250,15 @@ def _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor
 @njit(**NUMBA_FLAGS)
 def _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
          diag_out, k0rows, r, r0, sym, out, S):
+    """Write output row ``r``; return how many of the values written are not finite.
+
+    Each value is tested as stored (after a cast to float32 it may overflow) by
+    ``x - x != 0``, true only for NaN and inf, so the test vectorises with the copy.
+    """
     n = k0rows.shape[1]
     i = r0 + r
     jstart = i if sym else 0
+    bad = 0
     for j0 in range(jstart, n, CHUNK):
         nb = min(CHUNK, n - j0)
         if k0_slot >= 0:
@@ -261,7 +267,12 @@ def _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, 
         _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, i, j0, nb, S)
         for jj in range(nb):
             out[r, j0 + jj] = S[out_slot, jj]
+            x = out[r, j0 + jj]
+            bad += (x - x) != 0.0
     out[r, i] = diag_out[i]
+    x = out[r, i]
+    bad += (x - x) != 0.0
+    return bad
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
@@ -270,16 +281,19 @@ def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
     """out[r, j] = K_H[r0 + r, j]; with ``sym`` only j >= r0 + r is written.
 
     Rows k and nr-1-k go to the same task so that triangles balance across threads.
+    Returns the number of non-finite values written.
     """
     nr = k0rows.shape[0]
     half = (nr + 1) // 2
+    bad = 0
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
-        _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-             diag_out, k0rows, k, r0, sym, out, S)
+        bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+                    out_slot, diag_out, k0rows, k, r0, sym, out, S)
         if nr - 1 - k != k:
-            _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
-                 out_slot, diag_out, k0rows, nr - 1 - k, r0, sym, out, S)
+            bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+                        out_slot, diag_out, k0rows, nr - 1 - k, r0, sym, out, S)
+    return bad
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
@@ -322,13 +336,15 @@ def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str
 
 
 def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exact",
-               c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+               c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray, bool]:
     """Output Gram and output means of ``motif`` by the Numba kernel (inputs already validated).
 
     Runs in the dtype of ``K0`` (float32 or float64 storage; the recursion of
-    each entry is carried in float64 registers).  Returns ``(K_H, mu_H)``.
+    each entry is carried in float64 registers).  Returns ``(K_H, mu_H, finite)``,
+    ``finite`` telling whether every entry of ``K_H`` is finite (tested by the
+    kernel as it writes them, so callers need not scan ``K_H`` again).
 
-    >>> out, _ = nngp_fused(Motif.parse("2_02_002"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+    >>> out, _, finite = nngp_fused(Motif.parse("2_02_002"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
     >>> round(float(out[0, 1]), 5)
     0.73813
     """
@@ -336,9 +352,9 @@ def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exac
     prep = prepare(Motif.coerce(motif), model, np.diagonal(K0).astype(np.float64),
                    np.asarray(mu0, dtype=np.float64), c_sigma, sigma_b)
     out = np.empty(K0.shape, dtype=K0.dtype)
-    _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, out)
+    bad = _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, out)
     _mirror(out)
-    return out, prep.mean_out.astype(K0.dtype)
+    return out, prep.mean_out.astype(K0.dtype), bad == 0
 
 
 def row_block_kernel(K0rows: np.ndarray, r0: int, prep: Prepared,

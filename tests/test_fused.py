@@ -284,3 +284,28 @@ def test_fused_validation_decides_exactly_like_check_gram_near_every_threshold(n
             assert got[1] == ref[1]
         else:
             assert got[1].dtype == ref[1].dtype and np.array_equal(got[1], ref[1])
+
+
+@pytest.mark.parametrize("where", ["diagonal", "off-diagonal"])
+def test_an_output_that_overflows_only_when_stored_as_float32_is_reported_like_the_reference(where):
+    # finite in the float64 registers, inf once stored as float32, in one entry of a large output:
+    # the kernel's own finiteness flag must catch it (the output is not scanned again)
+    n = 300
+    X = unit_rows_like(n, seed=4)
+    s = np.ones(n)
+    s[-1] = 1e19  # the output diagonal there is about 5.7 * 1e38 > float32 max
+    if where == "off-diagonal":
+        s[-1] = s[CHUNK + 3] = 1.2e19
+        X[CHUNK + 3] = X[-1]  # so that the entry between them is ~ 5.7 * 1.44e38 too
+    K = (X @ X.T * np.outer(s, s)).astype(np.float32)
+    assert np.all(np.isfinite(K))
+    for backend in ("numpy", "numba"):
+        with pytest.raises(ValueError, match="the output Gram overflowed"):
+            nngp(DAG3, K, backend=backend)
+    ok = nngp(DAG3, K.astype(np.float64) / 1e10, backend="numba").output  # same inputs, rescaled: fine
+    assert np.all(np.isfinite(ok))
+
+
+def unit_rows_like(n: int, seed: int) -> np.ndarray:
+    X = np.random.default_rng(seed).standard_normal((n, 5))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
