@@ -126,7 +126,8 @@ class Prepared:
     """What the main pass reads besides the input Gram rows (from :func:`prepare`).
 
     ``pd`` / ``vec``: every pair register's diagonal and every vec register, ``(registers, N)``;
-    ``root``: per ``Dual`` of the main pass, ``sqrt(source diagonal + sigma_b^2)``;
+    ``root``: per ``Dual`` of the main pass, ``root[0]`` = ``sqrt(source diagonal + sigma_b^2)`` and
+    ``root[1]`` its reciprocal (0 where the root is 0), shape ``(2, duals, N)``;
     ``row_factor`` / ``col_factor``: the outer-term groups; ``diag_out``: the output diagonal.
     """
 
@@ -183,7 +184,10 @@ def prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sig
     vec[0] = mu0
     _prepass(enc.kind, enc.out, enc.src, enc.term_ptr, enc.term_reg, enc.term_coef, enc.outer_ptr,
              enc.outer_a, enc.outer_b, enc.outer_coef, half_c, sb2, pd, vec)
-    root = np.sqrt(np.maximum(pd[enc.root_reg] + sb2, 0.0)).reshape(len(enc.root_reg), n)
+    root = np.empty((2, len(enc.root_reg), n))
+    root[0] = np.sqrt(np.maximum(pd[enc.root_reg] + sb2, 0.0)).reshape(len(enc.root_reg), n)
+    np.divide(1.0, root[0], out=root[1], where=root[0] > 0.0)
+    root[1][root[0] <= 0.0] = 0.0
     return Prepared(enc, half_c, sb2, pd, vec, root, _combine(vec, enc.row_ptr, enc.row_vec, enc.row_coef),
                     _combine(vec, enc.col_ptr, enc.col_vec, enc.col_coef))
 
@@ -197,12 +201,13 @@ def _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor
         if main[k, _KIND] == DUAL:
             s = main[k, _SRC]
             d = main[k, _ROOT]
-            r_i = root[d, i]
+            r_i = root[0, d, i]
+            v_i = root[1, d, i]
             for jj in range(nb):
-                sc = r_i * root[d, j0 + jj]
-                q = (S[s, jj] + sb2) / sc
-                C = q if sc > 0.0 else 0.0
-                S[o, jj] = half_c * sc * relu_h(C)
+                # reciprocal roots: no division; (S v_i) v_j stays within [-r_j, r_j] x v_j, so it
+                # cannot overflow, and a zero root (reciprocal 0) gives C = 0 and the value 0
+                C = ((S[s, jj] + sb2) * v_i) * root[1, d, j0 + jj]
+                S[o, jj] = half_c * (r_i * root[0, d, j0 + jj]) * relu_h(C)
         else:
             t0 = main[k, _T0]
             t1 = main[k, _T1]
