@@ -26,8 +26,9 @@ integer and float arrays that the compiled kernels here interpret.
 * Everything but the dual map is linear, so the encoder rewrites each ``Comb``
   over the dual maps' outputs and the input Gram, forms only the sources of dual
   maps and the output, and drops what the output does not depend on.
-* Rows are shared out to threads in pairs ``(k, N-1-k)``, so the triangle is
-  balanced; the upper triangle is then mirrored.  Outputs are float32 or float64,
+* Rows are shared out to threads in blocks of 16, paired ``(b, B-1-b)`` so that
+  the triangle is balanced; each block's rows are mirrored below the diagonal
+  while they are still in cache.  Outputs are float32 or float64,
   following ``K0``; each entry's recursion is carried in float64.
 
 >>> import numpy as np
@@ -75,6 +76,8 @@ __all__ = [
 
 #: Columns per chunk of the entry-wise pass (the scratch is ``slots x CHUNK`` floats per thread).
 CHUNK = 256
+#: Rows per task of the symmetric pass; a block's rows are mirrored while they are in cache.
+_ROW_BLOCK = 16
 
 
 # ---------------------------------------------------------------- pre-pass
@@ -281,7 +284,7 @@ def _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, 
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
+def _row_range(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
           n_slots, diag_out, k0rows, r0, sym, out):
     """out[r, j] = K_H[r0 + r, j]; with ``sym`` only j >= r0 + r is written.
 
@@ -301,21 +304,48 @@ def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
     return bad
 
 
+@njit(**NUMBA_FLAGS)
+def _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
+                   diag_out, K0, b, out, S):
+    """Rows of block ``b`` from their diagonal on, then their mirror image below the diagonal.
+
+    The block's rows are still in cache when they are copied to the columns
+    ``i0 .. i1`` of the rows below, so the upper triangle is not read back from
+    memory.  Returns the number of non-finite values written.
+    """
+    n = K0.shape[0]
+    i0 = b * _ROW_BLOCK
+    i1 = min(n, i0 + _ROW_BLOCK)
+    bad = 0
+    for i in range(i0, i1):
+        bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+                    out_slot, diag_out, K0, i, 0, True, out, S)
+    for j in range(i0 + 1, n):
+        for i in range(i0, min(i1, j)):
+            out[j, i] = out[i, j]
+    return bad
+
+
 @njit(parallel=True, **NUMBA_FLAGS)
-def _mirror(out):
-    """Copy the upper triangle onto the lower one, in cache-sized tiles."""
-    n = out.shape[0]
-    tile = 64
-    nt = (n + tile - 1) // tile
-    for bi in prange(nt):
-        i0 = bi * tile
-        i1 = min(n, i0 + tile)
-        for bj in range(bi + 1):
-            j0 = bj * tile
-            j1 = min(n, j0 + tile)
-            for i in range(i0, i1):
-                for j in range(j0, min(j1, i)):
-                    out[i, j] = out[j, i]
+def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
+              n_slots, diag_out, K0, out):
+    """The whole symmetric output ``K_H``: each entry ``(i, j >= i)`` computed once and mirrored.
+
+    Row blocks ``b`` and ``n_blocks-1-b`` go to the same task so that triangles
+    balance across threads.  Returns the number of non-finite values written.
+    """
+    n = K0.shape[0]
+    nb = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
+    half = (nb + 1) // 2
+    bad = 0
+    for k in prange(half):
+        S = np.empty((n_slots, CHUNK))
+        bad += _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
+                              k0_slot, out_slot, diag_out, K0, k, out, S)
+        if nb - 1 - k != k:
+            bad += _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
+                                  k0_slot, out_slot, diag_out, K0, nb - 1 - k, out, S)
+    return bad
 
 
 def main_pass_args(prep: Prepared) -> tuple:
@@ -357,8 +387,7 @@ def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exac
     prep = prepare(Motif.coerce(motif), model, np.diagonal(K0).astype(np.float64),
                    np.asarray(mu0, dtype=np.float64), c_sigma, sigma_b)
     out = np.empty(K0.shape, dtype=K0.dtype)
-    bad = _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, out)
-    _mirror(out)
+    bad = _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, out)
     return out, prep.mean_out.astype(K0.dtype), bad == 0
 
 
@@ -376,7 +405,7 @@ def row_block_kernel(K0rows: np.ndarray, r0: int, prep: Prepared,
     K0rows = np.ascontiguousarray(K0rows)
     if out is None:
         out = np.empty(K0rows.shape, dtype=K0rows.dtype)
-    _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0rows, int(r0), False, out)
+    _row_range(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0rows, int(r0), False, out)
     return out
 
 

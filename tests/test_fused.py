@@ -309,3 +309,12 @@ def test_an_output_that_overflows_only_when_stored_as_float32_is_reported_like_t
 def unit_rows_like(n: int, seed: int) -> np.ndarray:
     X = np.random.default_rng(seed).standard_normal((n, 5))
     return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n", [17, 53, 300])
+def test_the_output_is_exactly_symmetric_across_row_blocks(n):
+    X = unit_rows_like(n, seed=n)
+    out = nngp(DAG3, X @ X.T, backend="numba").output
+    assert np.array_equal(out, out.T)
+    ref = nngp(DAG3, X @ X.T, backend="numpy").output
+    assert np.all(np.abs(np.tril(out) - np.tril(ref)) <= 1e-13 * np.abs(np.diagonal(ref)).max())
