@@ -393,10 +393,10 @@ def run_nt(X: np.ndarray, K0: np.ndarray, repeats: int, t_gram: float, venv: Pat
 # ----------------------------------------------------------------------------------------------
 
 def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
-    """Time the stages of ``nngp()``'s default path (pre-pass, kernel with validation and mirror)."""
+    """Time the stages of ``nngp()``'s default path (validation, pre-pass, kernel, mirror)."""
     try:
         from dagnngp.numerics import numba_program as prog
-        from dagnngp.numerics.numba_validate import check_gram_fused, fused_limits
+        from dagnngp.numerics.numba_validate import check_gram_fused
         from dagnngp.numerics.validate import check_gram
 
         m = Motif.parse(code)
@@ -410,23 +410,19 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
         warm = np.empty_like(K0)
         warm.fill(0.0)  # pages already touched
 
-        limits = fused_limits(K0)
-
-        def rows(dest: np.ndarray, check: bool = False) -> None:
-            prog._rows(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, check, limits[1],
-                       limits[2], limits[3], dest)
+        def rows(dest: np.ndarray) -> None:
+            prog._rows(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, dest)
 
         def upper(dest: np.ndarray) -> None:
             prog._row_range(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, dest)
 
         stages = {
             "nngp() end to end": lambda: nngp(m, K0, model="exact"),
-            "check_gram_fused (standalone validation)": lambda: check_gram_fused(K0),
+            "check_gram_fused (default validation)": lambda: check_gram_fused(K0),
             "check_gram (NumPy validation, O(N^2))": lambda: check_gram(K0, check_psd=False),
             "prepare (diagonal pre-pass)": prepare,
             "np.empty((N, N)) + first touch": lambda: np.empty_like(K0).fill(0.0),
-            "_rows kernel + mirror + validation, fresh out": lambda: rows(np.empty_like(K0), True),
-            "_rows kernel + mirror + validation, touched": lambda: rows(warm, True),
+            "_rows kernel + mirror, fresh output": lambda: rows(np.empty_like(K0)),
             "_rows kernel + mirror, output touched": lambda: rows(warm),
             "upper triangle only (_row_range), output touched": lambda: upper(warm),
             "np.all(np.isfinite(out)) (no longer run)": lambda: np.all(np.isfinite(out)),
@@ -438,7 +434,7 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
         return
     total = best["nngp() end to end"]
     for name, t in best.items():
-        print(f"    {name:<50} {t:8.3f} s  {100 * t / total:5.0f}% of nngp()")
+        print(f"    {name:<44} {t:8.3f} s  {100 * t / total:5.0f}% of nngp()")
 
 
 def psd_cliff(repeats: int, n: int = 2048) -> None:

@@ -32,8 +32,7 @@ integer and float arrays that the compiled kernels here interpret.
   following ``K0``; each entry's recursion is carried in float64.
 
 >>> import numpy as np
->>> K0 = np.array([[1.0, 0.5], [0.5, 1.0]])
->>> out, mean, finite, _ = nngp_fused(Motif.parse("2_21_112"), K0, np.zeros(2))
+>>> out, mean, finite = nngp_fused(Motif.parse("2_21_112"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
 >>> round(float(out[0, 1]), 5), round(float(out[0, 0]), 5)
 (4.12714, 5.67034)
 """
@@ -307,14 +306,12 @@ def _row_range(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_fa
 
 @njit(**NUMBA_FLAGS)
 def _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-                   diag_out, K0, check, k0root, thr_asym, thr_cs, b, out, S):
+                   diag_out, K0, b, out, S):
     """Rows of block ``b`` from their diagonal on, then their mirror image below the diagonal.
 
     The block's rows are still in cache when they are copied to the columns
     ``i0 .. i1`` of the rows below, so the upper triangle is not read back from
-    memory.  With ``check`` the same loop validates the input pairs
-    ``(K0_ij, K0_ji)``, ``j > i`` (see :func:`~dagnngp.numerics.numba_validate.fused_limits`).
-    Returns (non-finite values written, suspicious input pairs, pairs with ``K0_ij != K0_ji``).
+    memory.  Returns the number of non-finite values written.
     """
     n = K0.shape[0]
     i0 = b * _ROW_BLOCK
@@ -323,57 +320,32 @@ def _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, co
     for i in range(i0, i1):
         bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
                     out_slot, diag_out, K0, i, 0, True, out, S)
-    sus = 0
-    neq = 0
-    if check:
-        for j in range(i0 + 1, n):
-            rj = k0root[j]
-            for i in range(i0, min(i1, j)):
-                out[j, i] = out[i, j]
-                v = K0[i, j]
-                w = K0[j, i]
-                nonfinite = ((v - v) + (w - w)) != 0.0
-                asym = abs(v - w) > thr_asym
-                cs = abs(0.5 * (v + w)) > k0root[i] * rj + thr_cs
-                sus += nonfinite | asym | cs
-                neq += v != w
-    else:
-        for j in range(i0 + 1, n):
-            for i in range(i0, min(i1, j)):
-                out[j, i] = out[i, j]
-    return bad, sus, neq
+    for j in range(i0 + 1, n):
+        for i in range(i0, min(i1, j)):
+            out[j, i] = out[i, j]
+    return bad
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
 def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-          n_slots, diag_out, K0, check, k0root, thr_asym, thr_cs, out):
+              n_slots, diag_out, K0, out):
     """The whole symmetric output ``K_H``: each entry ``(i, j >= i)`` computed once and mirrored.
 
     Row blocks ``b`` and ``n_blocks-1-b`` go to the same task so that triangles
-    balance across threads.  Returns the three counts of :func:`_row_block_sym`, summed.
+    balance across threads.  Returns the number of non-finite values written.
     """
     n = K0.shape[0]
     nb = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
     half = (nb + 1) // 2
     bad = 0
-    sus = 0
-    neq = 0
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
-        c0, c1, c2 = _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
-                                    k0_slot, out_slot, diag_out, K0, check, k0root, thr_asym, thr_cs, k,
-                                    out, S)
-        bad += c0
-        sus += c1
-        neq += c2
+        bad += _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
+                              k0_slot, out_slot, diag_out, K0, k, out, S)
         if nb - 1 - k != k:
-            c0, c1, c2 = _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor,
-                                        col_factor, k0_slot, out_slot, diag_out, K0, check, k0root,
-                                        thr_asym, thr_cs, nb - 1 - k, out, S)
-            bad += c0
-            sus += c1
-            neq += c2
-    return bad, sus, neq
+            bad += _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
+                                  k0_slot, out_slot, diag_out, K0, nb - 1 - k, out, S)
+    return bad
 
 
 def main_pass_args(prep: Prepared) -> tuple:
@@ -399,42 +371,24 @@ def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str
 
 
 def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exact",
-               c_sigma: float = 2.0, sigma_b: float = 0.0,
-               limits: tuple | None = None) -> tuple[np.ndarray, np.ndarray, bool, str]:
-    """Output Gram and output means of ``motif`` by the Numba kernel.
+               c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Output Gram and output means of ``motif`` by the Numba kernel (inputs already validated).
 
     Runs in the dtype of ``K0`` (float32 or float64 storage; the recursion of
-    each entry is carried in float64 registers).  Returns ``(K_H, mu_H, finite,
-    input)``: ``finite`` tells whether every entry of ``K_H`` is finite (tested
-    by the kernel as it writes them, so callers need not scan ``K_H`` again).
+    each entry is carried in float64 registers).  Returns ``(K_H, mu_H, finite)``,
+    ``finite`` telling whether every entry of ``K_H`` is finite (tested by the
+    kernel as it writes them, so callers need not scan ``K_H`` again).
 
-    Without ``limits`` the input must already be validated and ``input`` is
-    ``"ok"``.  With ``limits`` (from
-    :func:`~dagnngp.numerics.numba_validate.fused_limits`; its array replaces
-    ``K0``) the kernel checks the input's off-diagonal pairs as it mirrors its
-    output, and ``input`` is ``"ok"`` (``check_gram`` accepts ``K0`` as it is),
-    ``"asymmetric"`` (no pair is suspicious but ``K0`` is not exactly symmetric:
-    recompute from ``check_gram``'s symmetrised Gram) or ``"suspicious"``
-    (``check_gram`` must decide; the result is meaningless).
-
-    >>> K0 = np.array([[1.0, 0.5], [0.5, 1.0]])
-    >>> out, _, finite, _ = nngp_fused(Motif.parse("2_02_002"), K0, np.zeros(2))
-    >>> round(float(out[0, 1]), 5), finite
-    (0.73813, True)
+    >>> out, _, finite = nngp_fused(Motif.parse("2_02_002"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+    >>> round(float(out[0, 1]), 5)
+    0.73813
     """
-    if limits is None:
-        K0 = np.ascontiguousarray(K0)
-        check, k0root, thr_asym, thr_cs = False, np.zeros(1), 0.0, 0.0
-    else:
-        K0, k0root, thr_asym, thr_cs = limits
-        check = True
+    K0 = np.ascontiguousarray(K0)
     prep = prepare(Motif.coerce(motif), model, np.diagonal(K0).astype(np.float64),
                    np.asarray(mu0, dtype=np.float64), c_sigma, sigma_b)
     out = np.empty(K0.shape, dtype=K0.dtype)
-    bad, sus, neq = _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, check, k0root,
-                          thr_asym, thr_cs, out)
-    verdict = "suspicious" if sus else ("asymmetric" if neq else "ok")
-    return out, prep.mean_out.astype(K0.dtype), bad == 0, verdict
+    bad = _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, out)
+    return out, prep.mean_out.astype(K0.dtype), bad == 0
 
 
 def row_block_kernel(K0rows: np.ndarray, r0: int, prep: Prepared,

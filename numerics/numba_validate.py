@@ -13,7 +13,7 @@ from numba import njit, prange
 
 from dagnngp.numerics.numba_dual import NUMBA_FLAGS
 
-__all__ = ["check_gram_fused", "fused_limits"]
+__all__ = ["check_gram_fused"]
 
 _TILE = 64
 
@@ -60,39 +60,6 @@ def _gram_tile_counts(K, root, thr_asym, thr_cs, counts):
         counts[bi, 1] = neq
 
 
-def fused_limits(K: object,
-                 check_psd: bool | None = None) -> tuple[np.ndarray, np.ndarray, float, float] | None:
-    """What a fused pass needs to check ``K`` exactly as ``check_gram`` would, or ``None``.
-
-    Returns ``(K as a C-contiguous array, sqrt of its diagonal (float64), asymmetry
-    threshold, Cauchy-Schwarz threshold)``: an off-diagonal pair is suspicious when
-    either value is not finite, ``|K_ij - K_ji|`` exceeds the first or
-    ``|K_ij + K_ji| / 2 > sqrt(K_ii K_jj)`` + the second.  Both are at most half of
-    ``check_gram``'s (its tolerance is ``64 eps max|K_ij|``, the one here
-    ``64 eps max|K_ii|``), so an input with no suspicious pair is accepted by
-    ``check_gram``, and an input with one is handed to it to decide.  ``None``
-    (not a float32/float64 square array of N >= 3, a diagonal that is not
-    positive somewhere or not finite, or ``check_psd``): use ``check_gram``.
-
-    >>> K, root, asym, cs = fused_limits(np.eye(3))
-    >>> root.tolist(), asym == 3 * cs
-    ([1.0, 1.0, 1.0], True)
-    """
-    n = K.shape[0] if isinstance(K, np.ndarray) and K.ndim == 2 else 0
-    if (not isinstance(K, np.ndarray) or K.dtype not in (np.float32, np.float64) or K.ndim != 2
-            or K.shape[1] != n or n < 3 or check_psd):
-        return None
-    K = np.ascontiguousarray(K)
-    diag = np.diagonal(K).astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        scale = float(np.max(np.abs(diag)))
-        # a zero or non-finite diagonal is left to check_gram (the tolerance could not be bounded)
-        if not (np.isfinite(scale) and scale > 0.0) or float(diag.min()) < 0.0:
-            return None
-    tol = 64 * float(np.finfo(K.dtype).eps) * scale
-    return K, np.sqrt(diag), 0.5 * tol * n, 0.5 * tol
-
-
 def check_gram_fused(K: np.ndarray, name: str = "K0", check_psd: bool | None = None) -> np.ndarray:
     """:func:`dagnngp.numerics.validate.check_gram` in one parallel pass, same acceptance rule.
 
@@ -114,12 +81,20 @@ def check_gram_fused(K: np.ndarray, name: str = "K0", check_psd: bool | None = N
     """
     from dagnngp.numerics.validate import check_gram
 
-    limits = fused_limits(K, check_psd)
-    if limits is None:
+    n = K.shape[0] if isinstance(K, np.ndarray) and K.ndim == 2 else 0
+    if (not isinstance(K, np.ndarray) or K.dtype not in (np.float32, np.float64) or K.ndim != 2
+            or K.shape[1] != n or n < 3 or check_psd):
         return check_gram(K, name, check_psd=check_psd)
-    K, root, thr_asym, thr_cs = limits
-    counts = np.empty(((K.shape[0] + _TILE - 1) // _TILE, 2), dtype=np.int64)
-    _gram_tile_counts(K, root, thr_asym, thr_cs, counts)
+    K = np.ascontiguousarray(K)
+    diag = np.diagonal(K).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        scale = float(np.max(np.abs(diag)))
+        # tol <= check_gram's; a zero or non-finite diagonal is left to check_gram
+        if not (np.isfinite(scale) and scale > 0.0) or float(diag.min()) < 0.0:
+            return check_gram(K, name, check_psd=check_psd)
+    tol = 64 * float(np.finfo(K.dtype).eps) * scale
+    counts = np.empty(((n + _TILE - 1) // _TILE, 2), dtype=np.int64)
+    _gram_tile_counts(K, np.sqrt(diag), 0.5 * tol * n, 0.5 * tol, counts)
     if counts[:, 0].any():
         return check_gram(K, name, check_psd=check_psd)  # decides, and raises with the precise message
     return K if not counts[:, 1].any() else 0.5 * (K + K.T)

@@ -197,51 +197,23 @@ def nngp(
     if backend == "xp":
         return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
     if backend == "numba":
-        return _nngp_numba(m, K0, mu0, model, c_sigma, sigma_b, activation, activation_params, check_psd,
-                           max_bytes)
-    K0 = check_gram(K0, "K0", check_psd=check_psd)
-    mu0 = check_means(mu0, K0, "mu0")
-    _check_bytes(max_bytes, K0, m.n_nodes + 4, backend)
-    act = get_activation(activation, c_sigma, **(activation_params or {}))
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
-        res = _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
-    _check_finite(res, m, K0, c_sigma, sigma_b)
-    return res
+        from dagnngp.numerics.numba_validate import check_gram_fused  # same checks, one fused pass
 
-
-def _nngp_numba(m: Motif, K0: object, mu0: object, model: str, c_sigma: float, sigma_b: float,
-                activation: str, activation_params: dict | None, check_psd: bool | None,
-                max_bytes: int | None) -> NNGPResult:
-    """The Numba backend: the default input checks run inside the kernel's pass when they can.
-
-    The kernel validates the input pairs as it mirrors its output; an input it
-    finds suspicious is handed to ``check_gram`` (which raises its usual message,
-    or accepts it: then the kernel runs again), one that is within rounding of
-    symmetric but not exactly so is recomputed from its symmetrised Gram.
-    Errors are raised in the same order as by the other backends (``K0``, then
-    ``mu0``, then ``max_bytes``).
-    """
-    from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
-    from dagnngp.numerics.numba_validate import check_gram_fused, fused_limits
-
-    limits = fused_limits(K0, check_psd)
-    if limits is None:
         K0 = check_gram_fused(K0, "K0", check_psd=check_psd)
     else:
-        K0 = limits[0]
-    try:
-        mu0 = check_means(mu0, K0, "mu0")
-        _check_bytes(max_bytes, K0, 1, "numba")
-        get_activation(activation, c_sigma, **(activation_params or {}))
-    except ValueError:
-        if limits is not None:
-            check_gram_fused(K0, "K0")  # an invalid K0 is reported first
-        raise
-    out, out_mean, out_finite, verdict = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b, limits)
-    if verdict != "ok":
-        K0 = check_gram(K0, "K0", check_psd=check_psd)  # raises, or returns the symmetrised Gram
-        out, out_mean, out_finite, _ = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
-    res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+        K0 = check_gram(K0, "K0", check_psd=check_psd)
+    mu0 = check_means(mu0, K0, "mu0")
+    _check_bytes(max_bytes, K0, (1 if backend == "numba" else m.n_nodes + 4), backend)
+    act = get_activation(activation, c_sigma, **(activation_params or {}))
+    if backend == "numba":
+        from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
+
+        out, out_mean, out_finite = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
+        res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+    else:
+        out_finite = False
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
+            res = _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
     _check_finite(res, m, K0, c_sigma, sigma_b, output_finite=out_finite)
     return res
 

@@ -243,8 +243,12 @@ def _outcome(fn, K):
         return "raise", str(exc)
 
 
-def _threshold_cases(n: int, dtype) -> list[np.ndarray]:
-    """Grams with one entry just inside or outside each of check_gram's tolerances."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [3, 64, 130])
+def test_fused_validation_decides_exactly_like_check_gram_near_every_threshold(n, dtype):
+    from dagnngp.numerics.numba_validate import check_gram_fused
+    from dagnngp.numerics.validate import check_gram
+
     rng = np.random.default_rng(n)
     X = rng.standard_normal((n, 4))
     base = (X @ X.T).astype(dtype)
@@ -273,16 +277,7 @@ def _threshold_cases(n: int, dtype) -> list[np.ndarray]:
     K[i, j] = K[j, i] = 1e-20
     cases.append(K)
     cases.append(np.zeros((n, n), dtype))
-    return cases
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n", [3, 64, 130])
-def test_fused_validation_decides_exactly_like_check_gram_near_every_threshold(n, dtype):
-    from dagnngp.numerics.numba_validate import check_gram_fused
-    from dagnngp.numerics.validate import check_gram
-
-    for K in _threshold_cases(n, dtype):
+    for K in cases:
         got, ref = _outcome(check_gram_fused, K), _outcome(check_gram, K)
         assert got[0] == ref[0], (got, ref)
         if got[0] == "raise":
@@ -323,31 +318,3 @@ def test_the_output_is_exactly_symmetric_across_row_blocks(n):
     assert np.array_equal(out, out.T)
     ref = nngp(DAG3, X @ X.T, backend="numpy").output
     assert np.all(np.abs(np.tril(out) - np.tril(ref)) <= 1e-13 * np.abs(np.diagonal(ref)).max())
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n", [3, 17, 130])
-def test_validation_inside_the_kernel_decides_and_computes_like_the_numpy_backend(n, dtype):
-    # nngp(backend="numba") checks the input pairs inside its kernel pass; near every threshold it must
-    # accept and reject exactly what the NumPy backend does, with its message, and compute the same Gram
-    for K in _threshold_cases(n, dtype):
-        got = _outcome(lambda A: nngp(DAG3, A, backend="numba").output, K)
-        ref = _outcome(lambda A: nngp(DAG3, A, backend="numpy").output, K)
-        assert got[0] == ref[0], (got, ref)
-        if got[0] == "raise":
-            assert got[1] == ref[1]
-        else:
-            d = np.abs(np.diagonal(ref[1])).astype(np.float64)
-            rtol = 1e-13 if dtype == np.float64 else 1e-5
-            assert np.all(np.abs(got[1] - ref[1]) <= rtol * np.sqrt(np.outer(d, d)))
-            assert np.array_equal(got[1], got[1].T)
-
-
-def test_an_invalid_gram_is_reported_before_invalid_means_or_a_memory_cap():
-    K = np.eye(40) + 0.01
-    K[30, 3] += 1.0  # not symmetric
-    for backend in ("numpy", "numba"):
-        with pytest.raises(ValueError, match="not symmetric"):
-            nngp(DAG3, K, np.full(40, 5.0), backend=backend)
-        with pytest.raises(ValueError, match="not symmetric"):
-            nngp(DAG3, K, backend=backend, max_bytes=8)
