@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit, prange
 
 from dagnngp.motif import Motif
-from dagnngp.numerics.numba_dual import NUMBA_FLAGS, relu_diag, relu_h, relu_mean_scalar
+from dagnngp.numerics.numba_dual import NUMBA_FLAGS, relu_diag, relu_h, relu_mean_scalar, wide_vectors
 from dagnngp.numerics.numba_encode import (
     _G0,
     _G1,
@@ -199,6 +199,7 @@ def prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sig
 @njit(**NUMBA_FLAGS)
 def _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, i, j0, nb, S):
     """Run the main-pass instructions for entries (i, j0 .. j0+nb-1) in the scratch ``S``."""
+    wide_vectors()
     for k in range(main.shape[0]):
         o = main[k, _OUT]
         if main[k, _KIND] == DUAL:
@@ -263,6 +264,7 @@ def _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, 
     Each value is tested as stored (after a cast to float32 it may overflow) by
     ``x - x != 0``, true only for NaN and inf, so the test vectorises with the copy.
     """
+    wide_vectors()
     n = k0rows.shape[1]
     i = r0 + r
     jstart = i if sym else 0
