@@ -11,11 +11,42 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from dagnngp.numerics.numba_dual import NUMBA_FLAGS
+from dagnngp.numerics.numba_dual import NUMBA_FLAGS, wide_vectors
 
 __all__ = ["check_gram_fused"]
 
 _TILE = 64
+
+
+@njit(**NUMBA_FLAGS)
+def _tile_row_counts(K, root, thr_asym, thr_cs, bi, T):
+    """(suspicious entry pairs, pairs with K_ij != K_ji) of row tile ``bi`` against tiles ``bj <= bi``."""
+    wide_vectors()
+    n = K.shape[0]
+    tile = _TILE
+    i0 = bi * tile
+    i1 = min(n, i0 + tile)
+    sus = 0
+    neq = 0
+    for bj in range(bi + 1):
+        j0 = bj * tile
+        j1 = min(n, j0 + tile)
+        for ii in range(i1 - i0):
+            for jj in range(j1 - j0):
+                T[ii, jj] = K[j0 + jj, i0 + ii]
+        for ii in range(i1 - i0):
+            i = i0 + ii
+            ri = root[i]
+            jend = j1 if bj < bi else i + 1
+            for j in range(j0, jend):
+                v = K[i, j]
+                w = T[ii, j - j0]
+                bad = ((v - v) + (w - w)) != 0.0
+                asym = abs(v - w) > thr_asym
+                cs = abs(0.5 * (v + w)) > ri * root[j] + thr_cs
+                sus += bad | asym | cs
+                neq += v != w
+    return sus, neq
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
@@ -29,33 +60,10 @@ def _gram_tile_counts(K, root, thr_asym, thr_cs, counts):
     ``|K_ij + K_ji| / 2 > root_i root_j + thr_cs``; only counts are accumulated,
     so the inner loop has no branches and no NaN-aware reductions.
     """
-    n = K.shape[0]
-    tile = _TILE
-    nt = (n + tile - 1) // tile
+    nt = (K.shape[0] + _TILE - 1) // _TILE
     for bi in prange(nt):
-        T = np.empty((tile, tile), dtype=K.dtype)
-        i0 = bi * tile
-        i1 = min(n, i0 + tile)
-        sus = 0
-        neq = 0
-        for bj in range(bi + 1):
-            j0 = bj * tile
-            j1 = min(n, j0 + tile)
-            for ii in range(i1 - i0):
-                for jj in range(j1 - j0):
-                    T[ii, jj] = K[j0 + jj, i0 + ii]
-            for ii in range(i1 - i0):
-                i = i0 + ii
-                ri = root[i]
-                jend = j1 if bj < bi else i + 1
-                for j in range(j0, jend):
-                    v = K[i, j]
-                    w = T[ii, j - j0]
-                    bad = ((v - v) + (w - w)) != 0.0
-                    asym = abs(v - w) > thr_asym
-                    cs = abs(0.5 * (v + w)) > ri * root[j] + thr_cs
-                    sus += bad | asym | cs
-                    neq += v != w
+        T = np.empty((_TILE, _TILE), dtype=K.dtype)
+        sus, neq = _tile_row_counts(K, root, thr_asym, thr_cs, bi, T)
         counts[bi, 0] = sus
         counts[bi, 1] = neq
 
