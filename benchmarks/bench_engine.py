@@ -424,7 +424,7 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
             "np.empty((N, N)) + first touch": lambda: np.empty_like(K0).fill(0.0),
             "_rows kernel + mirror, fresh output": lambda: rows(np.empty_like(K0)),
             "_rows kernel + mirror, output touched": lambda: rows(warm),
-            "upper triangle only (_row_range), output touched": lambda: upper(warm),
+            "upper triangle only (_row_range), touched": lambda: upper(warm),
             "np.all(np.isfinite(out)) (no longer run)": lambda: np.all(np.isfinite(out)),
         }
         rows(out)
