@@ -395,31 +395,37 @@ def run_nt(X: np.ndarray, K0: np.ndarray, repeats: int, t_gram: float, venv: Pat
 def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
     """Time the stages of ``nngp()``'s default path (validation, pre-pass, kernel, mirror)."""
     try:
-        from dagnngp.numerics import fused
+        from dagnngp.numerics import numba_program as prog
+        from dagnngp.numerics.numba_validate import check_gram_fused
         from dagnngp.numerics.validate import check_gram
 
         m = Motif.parse(code)
         mu0 = np.zeros(K0.shape[0])
-        prep = fused._prepare(m, "exact", np.diagonal(K0), mu0, 2.0, 0.0)
+
+        def prepare():
+            return prog.prepare(m, "exact", np.diagonal(K0).astype(np.float64), mu0, 2.0, 0.0)
+
+        prep = prepare()
         out = np.empty_like(K0)
         warm = np.empty_like(K0)
         warm.fill(0.0)  # pages already touched
 
         def rows(dest: np.ndarray) -> None:
-            ops, need, paper, half_c, sb2, dg, root, mu, am, A, M = prep
-            fused._rows(ops, need, paper, half_c, sb2, K0, 0, True, dg, root, mu, am, A, M, dest)
+            prog._rows(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, dest)
+
+        def upper(dest: np.ndarray) -> None:
+            prog._row_range(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, dest)
 
         stages = {
             "nngp() end to end": lambda: nngp(m, K0, model="exact"),
-                        "check_gram_fused (default validation)": lambda: fused.check_gram_fused(K0),
+            "check_gram_fused (default validation)": lambda: check_gram_fused(K0),
             "check_gram (NumPy validation, O(N^2))": lambda: check_gram(K0, check_psd=False),
-            "_prepare (diagonal pre-pass)": lambda: fused._prepare(m, "exact", np.diagonal(K0), mu0,
-                                                                   2.0, 0.0),
+            "prepare (diagonal pre-pass)": prepare,
             "np.empty((N, N)) + first touch": lambda: np.empty_like(K0).fill(0.0),
-            "_rows kernel, fresh output": lambda: rows(np.empty_like(K0)),
-            "_rows kernel, output already touched": lambda: rows(warm),
-            "_mirror (upper -> lower triangle)": lambda: fused._mirror(out),
-            "output finite? (np.all(np.isfinite(out)))": lambda: np.all(np.isfinite(out)),
+            "_rows kernel + mirror, fresh output": lambda: rows(np.empty_like(K0)),
+            "_rows kernel + mirror, output touched": lambda: rows(warm),
+            "upper triangle only (_row_range), touched": lambda: upper(warm),
+            "np.all(np.isfinite(out)) (no longer run)": lambda: np.all(np.isfinite(out)),
         }
         rows(out)
         best = best_of(alternate(stages, repeats))

@@ -36,14 +36,36 @@ from dagnngp._numba_cache import configure_numba_cache
 # cache folder, or in-memory compilation when none is (never "no locator available")
 configure_numba_cache()
 
-from numba import njit  # noqa: E402
+from numba import njit, types  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
 
 from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES  # noqa: E402
 
-__all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_mean_scalar"]
+__all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_mean_scalar", "wide_vectors"]
 
 #: Options of every ``njit`` of the toolkit's Numba kernels (on-disk cache, NumPy error model, FMAs).
 NUMBA_FLAGS = {"cache": True, "error_model": "numpy", "fastmath": {"contract"}}
+
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorise the loops of the calling kernel with the CPU's widest vectors.
+
+    LLVM's default on AVX-512 CPUs is 256-bit vectors (``prefer-vector-width``
+    256, a guard against the clock throttling of early AVX-512 parts); the dual
+    map's loops run about twice as fast with 512-bit vectors on current ones.
+    Call it first in a kernel whose loops are meant to vectorise; on CPUs
+    without AVX-512 it changes nothing.  The attribute is set on the function
+    being compiled, so it applies where the loops end up after inlining.
+    """
+    def codegen(context, builder, signature, args):
+        # llvmlite's attribute set knows only flag attributes; a key-value one is added as written
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
 
 _PI = math.pi
 _PIO2 = 0.5 * math.pi

@@ -26,12 +26,13 @@ integer and float arrays that the compiled kernels here interpret.
 * Everything but the dual map is linear, so the encoder rewrites each ``Comb``
   over the dual maps' outputs and the input Gram, forms only the sources of dual
   maps and the output, and drops what the output does not depend on.
-* Rows are shared out to threads in pairs ``(k, N-1-k)``, so the triangle is
-  balanced; the upper triangle is then mirrored.  Outputs are float32 or float64,
+* Rows are shared out to threads in blocks of 16, paired ``(b, B-1-b)`` so that
+  the triangle is balanced; each block's rows are mirrored below the diagonal
+  while they are still in cache.  Outputs are float32 or float64,
   following ``K0``; each entry's recursion is carried in float64.
 
 >>> import numpy as np
->>> out, mean = nngp_fused(Motif.parse("2_21_112"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+>>> out, mean, finite = nngp_fused(Motif.parse("2_21_112"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
 >>> round(float(out[0, 1]), 5), round(float(out[0, 0]), 5)
 (4.12714, 5.67034)
 """
@@ -45,7 +46,7 @@ import numpy as np
 from numba import njit, prange
 
 from dagnngp.motif import Motif
-from dagnngp.numerics.numba_dual import NUMBA_FLAGS, relu_diag, relu_h, relu_mean_scalar
+from dagnngp.numerics.numba_dual import NUMBA_FLAGS, relu_diag, relu_h, relu_mean_scalar, wide_vectors
 from dagnngp.numerics.numba_encode import (
     _G0,
     _G1,
@@ -75,6 +76,8 @@ __all__ = [
 
 #: Columns per chunk of the entry-wise pass (the scratch is ``slots x CHUNK`` floats per thread).
 CHUNK = 256
+#: Rows per task of the symmetric pass; a block's rows are mirrored while they are in cache.
+_ROW_BLOCK = 16
 
 
 # ---------------------------------------------------------------- pre-pass
@@ -126,7 +129,8 @@ class Prepared:
     """What the main pass reads besides the input Gram rows (from :func:`prepare`).
 
     ``pd`` / ``vec``: every pair register's diagonal and every vec register, ``(registers, N)``;
-    ``root``: per ``Dual`` of the main pass, ``sqrt(source diagonal + sigma_b^2)``;
+    ``root``: per ``Dual`` of the main pass, ``root[0]`` = ``sqrt(source diagonal + sigma_b^2)`` and
+    ``root[1]`` its reciprocal (0 where the root is 0), shape ``(2, duals, N)``;
     ``row_factor`` / ``col_factor``: the outer-term groups; ``diag_out``: the output diagonal.
     """
 
@@ -183,7 +187,10 @@ def prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sig
     vec[0] = mu0
     _prepass(enc.kind, enc.out, enc.src, enc.term_ptr, enc.term_reg, enc.term_coef, enc.outer_ptr,
              enc.outer_a, enc.outer_b, enc.outer_coef, half_c, sb2, pd, vec)
-    root = np.sqrt(np.maximum(pd[enc.root_reg] + sb2, 0.0)).reshape(len(enc.root_reg), n)
+    root = np.empty((2, len(enc.root_reg), n))
+    root[0] = np.sqrt(np.maximum(pd[enc.root_reg] + sb2, 0.0)).reshape(len(enc.root_reg), n)
+    np.divide(1.0, root[0], out=root[1], where=root[0] > 0.0)
+    root[1][root[0] <= 0.0] = 0.0
     return Prepared(enc, half_c, sb2, pd, vec, root, _combine(vec, enc.row_ptr, enc.row_vec, enc.row_coef),
                     _combine(vec, enc.col_ptr, enc.col_vec, enc.col_coef))
 
@@ -192,17 +199,19 @@ def prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sig
 @njit(**NUMBA_FLAGS)
 def _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, i, j0, nb, S):
     """Run the main-pass instructions for entries (i, j0 .. j0+nb-1) in the scratch ``S``."""
+    wide_vectors()
     for k in range(main.shape[0]):
         o = main[k, _OUT]
         if main[k, _KIND] == DUAL:
             s = main[k, _SRC]
             d = main[k, _ROOT]
-            r_i = root[d, i]
+            r_i = root[0, d, i]
+            v_i = root[1, d, i]
             for jj in range(nb):
-                sc = r_i * root[d, j0 + jj]
-                q = (S[s, jj] + sb2) / sc
-                C = q if sc > 0.0 else 0.0
-                S[o, jj] = half_c * sc * relu_h(C)
+                # reciprocal roots: no division; (S v_i) v_j stays within [-r_j, r_j] x v_j, so it
+                # cannot overflow, and a zero root (reciprocal 0) gives C = 0 and the value 0
+                C = ((S[s, jj] + sb2) * v_i) * root[1, d, j0 + jj]
+                S[o, jj] = half_c * (r_i * root[0, d, j0 + jj]) * relu_h(C)
         else:
             t0 = main[k, _T0]
             t1 = main[k, _T1]
@@ -250,9 +259,16 @@ def _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor
 @njit(**NUMBA_FLAGS)
 def _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
          diag_out, k0rows, r, r0, sym, out, S):
+    """Write output row ``r``; return how many of the values written are not finite.
+
+    Each value is tested as stored (after a cast to float32 it may overflow) by
+    ``x - x != 0``, true only for NaN and inf, so the test vectorises with the copy.
+    """
+    wide_vectors()
     n = k0rows.shape[1]
     i = r0 + r
     jstart = i if sym else 0
+    bad = 0
     for j0 in range(jstart, n, CHUNK):
         nb = min(CHUNK, n - j0)
         if k0_slot >= 0:
@@ -261,42 +277,77 @@ def _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, 
         _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, i, j0, nb, S)
         for jj in range(nb):
             out[r, j0 + jj] = S[out_slot, jj]
+            x = out[r, j0 + jj]
+            bad += (x - x) != 0.0
     out[r, i] = diag_out[i]
+    x = out[r, i]
+    bad += (x - x) != 0.0
+    return bad
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
+def _row_range(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
           n_slots, diag_out, k0rows, r0, sym, out):
     """out[r, j] = K_H[r0 + r, j]; with ``sym`` only j >= r0 + r is written.
 
     Rows k and nr-1-k go to the same task so that triangles balance across threads.
+    Returns the number of non-finite values written.
     """
     nr = k0rows.shape[0]
     half = (nr + 1) // 2
+    bad = 0
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
-        _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-             diag_out, k0rows, k, r0, sym, out, S)
+        bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+                    out_slot, diag_out, k0rows, k, r0, sym, out, S)
         if nr - 1 - k != k:
-            _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
-                 out_slot, diag_out, k0rows, nr - 1 - k, r0, sym, out, S)
+            bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+                        out_slot, diag_out, k0rows, nr - 1 - k, r0, sym, out, S)
+    return bad
+
+
+@njit(**NUMBA_FLAGS)
+def _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
+                   diag_out, K0, b, out, S):
+    """Rows of block ``b`` from their diagonal on, then their mirror image below the diagonal.
+
+    The block's rows are still in cache when they are copied to the columns
+    ``i0 .. i1`` of the rows below, so the upper triangle is not read back from
+    memory.  Returns the number of non-finite values written.
+    """
+    n = K0.shape[0]
+    i0 = b * _ROW_BLOCK
+    i1 = min(n, i0 + _ROW_BLOCK)
+    bad = 0
+    for i in range(i0, i1):
+        bad += _row(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+                    out_slot, diag_out, K0, i, 0, True, out, S)
+    for j in range(i0 + 1, n):
+        for i in range(i0, min(i1, j)):
+            out[j, i] = out[i, j]
+    return bad
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _mirror(out):
-    """Copy the upper triangle onto the lower one, in cache-sized tiles."""
-    n = out.shape[0]
-    tile = 64
-    nt = (n + tile - 1) // tile
-    for bi in prange(nt):
-        i0 = bi * tile
-        i1 = min(n, i0 + tile)
-        for bj in range(bi + 1):
-            j0 = bj * tile
-            j1 = min(n, j0 + tile)
-            for i in range(i0, i1):
-                for j in range(j0, min(j1, i)):
-                    out[i, j] = out[j, i]
+def _rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
+              n_slots, diag_out, K0, out):
+    """The whole symmetric output ``K_H``: each entry ``(i, j >= i)`` computed once and mirrored.
+
+    Row blocks ``b`` and ``n_blocks-1-b`` go to the same task so that triangles
+    balance across threads.  Returns the number of non-finite values written.
+    """
+    n = K0.shape[0]
+    nb = (n + _ROW_BLOCK - 1) // _ROW_BLOCK
+    half = (nb + 1) // 2
+    bad = 0
+    for k in prange(half):
+        S = np.empty((n_slots, CHUNK))
+        bad += _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
+                              k0_slot, out_slot, diag_out, K0, k, out, S)
+        if nb - 1 - k != k:
+            bad += _row_block_sym(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor,
+                                  k0_slot, out_slot, diag_out, K0, nb - 1 - k, out, S)
+    return bad
 
 
 def main_pass_args(prep: Prepared) -> tuple:
@@ -322,13 +373,15 @@ def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str
 
 
 def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exact",
-               c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+               c_sigma: float = 2.0, sigma_b: float = 0.0) -> tuple[np.ndarray, np.ndarray, bool]:
     """Output Gram and output means of ``motif`` by the Numba kernel (inputs already validated).
 
     Runs in the dtype of ``K0`` (float32 or float64 storage; the recursion of
-    each entry is carried in float64 registers).  Returns ``(K_H, mu_H)``.
+    each entry is carried in float64 registers).  Returns ``(K_H, mu_H, finite)``,
+    ``finite`` telling whether every entry of ``K_H`` is finite (tested by the
+    kernel as it writes them, so callers need not scan ``K_H`` again).
 
-    >>> out, _ = nngp_fused(Motif.parse("2_02_002"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
+    >>> out, _, finite = nngp_fused(Motif.parse("2_02_002"), np.array([[1.0, 0.5], [0.5, 1.0]]), np.zeros(2))
     >>> round(float(out[0, 1]), 5)
     0.73813
     """
@@ -336,9 +389,8 @@ def nngp_fused(motif: Motif, K0: np.ndarray, mu0: np.ndarray, model: str = "exac
     prep = prepare(Motif.coerce(motif), model, np.diagonal(K0).astype(np.float64),
                    np.asarray(mu0, dtype=np.float64), c_sigma, sigma_b)
     out = np.empty(K0.shape, dtype=K0.dtype)
-    _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, out)
-    _mirror(out)
-    return out, prep.mean_out.astype(K0.dtype)
+    bad = _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, out)
+    return out, prep.mean_out.astype(K0.dtype), bad == 0
 
 
 def row_block_kernel(K0rows: np.ndarray, r0: int, prep: Prepared,
@@ -355,7 +407,7 @@ def row_block_kernel(K0rows: np.ndarray, r0: int, prep: Prepared,
     K0rows = np.ascontiguousarray(K0rows)
     if out is None:
         out = np.empty(K0rows.shape, dtype=K0rows.dtype)
-    _rows(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0rows, int(r0), False, out)
+    _row_range(*main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0rows, int(r0), False, out)
     return out
 
 

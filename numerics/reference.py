@@ -224,19 +224,23 @@ def nngp(
     if backend == "numba":
         from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
 
-        out, out_mean = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
+        out, out_mean, out_finite = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
         res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
     else:
+        out_finite = False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
             res = _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
-    _check_finite(res, m, K0, c_sigma, sigma_b)
+    _check_finite(res, m, K0, c_sigma, sigma_b, output_finite=out_finite)
     return res
 
 
-def _check_finite(res: NNGPResult, m: Motif, K0: np.ndarray, c_sigma: float, sigma_b: float) -> None:
+def _check_finite(res: NNGPResult, m: Motif, K0: np.ndarray, c_sigma: float, sigma_b: float,
+                  output_finite: bool = False) -> None:
+    """Raise on a non-finite result; ``output_finite``: the output Gram is already known to be finite."""
     depth = max(m.path_depth_counts(), default=0)
     scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
-    for what, values in [("the output Gram", res.output), ("the output means", res.output_mean),
+    for what, values in [*(() if output_finite else (("the output Gram", res.output),)),
+                         ("the output means", res.output_mean),
                          *((f"node {t}'s Gram", K) for t, K in res.nodes.items())]:
         check_finite_result(values, what, c_sigma=c_sigma, sigma_b=sigma_b, input_scale=scale, depth=depth)
 

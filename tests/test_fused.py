@@ -232,3 +232,87 @@ def test_fused_validation_symmetrises_like_the_reference():
     b = nngp(DAG3, K, backend="numpy", check_psd=False).output
     d = np.diagonal(b)
     assert np.all(np.abs(a - b) <= 1e-13 * np.sqrt(np.outer(d, d)))
+
+
+def _outcome(fn, K):
+    try:
+        return "ok", fn(K.copy())
+    except ValueError as exc:
+        return "raise", str(exc)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [3, 64, 130])
+def test_fused_validation_decides_exactly_like_check_gram_near_every_threshold(n, dtype):
+    from dagnngp.numerics.numba_validate import check_gram_fused
+    from dagnngp.numerics.validate import check_gram
+
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 4))
+    base = (X @ X.T).astype(dtype)
+    eps = float(np.finfo(dtype).eps)
+    tol = 64 * eps * float(np.max(np.abs(base)))
+    d = np.sqrt(np.diagonal(base).astype(np.float64))
+    i, j = n - 1, n // 2  # the last, partly filled tile and an off-diagonal tile
+    cases = []
+    for f in (0.3, 0.9, 1.1, 3.0):  # asymmetry around check_gram's tolerance tol * n
+        K = base.copy()
+        K[i, j] += f * tol * n
+        cases.append(K)
+    for f in (0.3, 0.9, 1.1, 3.0):  # |K_ij| around sqrt(K_ii K_jj) + tol, symmetric
+        K = base.copy()
+        K[i, j] = K[j, i] = dtype(d[i] * d[j] + f * tol)
+        cases.append(K)
+    for f in (0.5, 2.0):  # a slightly negative diagonal
+        K = base.copy()
+        K[j, j] = dtype(-f * tol)
+        cases.append(K)
+    for bad in (np.nan, np.inf, -np.inf):
+        K = base.copy()
+        K[i, j] = bad
+        cases.append(K)
+    K = np.zeros((n, n), dtype)  # zero diagonal: the scale comes from an off-diagonal entry
+    K[i, j] = K[j, i] = 1e-20
+    cases.append(K)
+    cases.append(np.zeros((n, n), dtype))
+    for K in cases:
+        got, ref = _outcome(check_gram_fused, K), _outcome(check_gram, K)
+        assert got[0] == ref[0], (got, ref)
+        if got[0] == "raise":
+            assert got[1] == ref[1]
+        else:
+            assert got[1].dtype == ref[1].dtype and np.array_equal(got[1], ref[1])
+
+
+@pytest.mark.parametrize("where", ["diagonal", "off-diagonal"])
+def test_an_output_that_overflows_only_when_stored_as_float32_is_reported_like_the_reference(where):
+    # finite in the float64 registers, inf once stored as float32, in one entry of a large output:
+    # the kernel's own finiteness flag must catch it (the output is not scanned again)
+    n = 300
+    X = unit_rows_like(n, seed=4)
+    s = np.ones(n)
+    s[-1] = 1e19  # the output diagonal there is about 5.7 * 1e38 > float32 max
+    if where == "off-diagonal":
+        s[-1] = s[CHUNK + 3] = 1.2e19
+        X[CHUNK + 3] = X[-1]  # so that the entry between them is ~ 5.7 * 1.44e38 too
+    K = (X @ X.T * np.outer(s, s)).astype(np.float32)
+    assert np.all(np.isfinite(K))
+    for backend in ("numpy", "numba"):
+        with pytest.raises(ValueError, match="the output Gram overflowed"):
+            nngp(DAG3, K, backend=backend)
+    ok = nngp(DAG3, K.astype(np.float64) / 1e10, backend="numba").output  # same inputs, rescaled: fine
+    assert np.all(np.isfinite(ok))
+
+
+def unit_rows_like(n: int, seed: int) -> np.ndarray:
+    X = np.random.default_rng(seed).standard_normal((n, 5))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n", [17, 53, 300])
+def test_the_output_is_exactly_symmetric_across_row_blocks(n):
+    X = unit_rows_like(n, seed=n)
+    out = nngp(DAG3, X @ X.T, backend="numba").output
+    assert np.array_equal(out, out.T)
+    ref = nngp(DAG3, X @ X.T, backend="numpy").output
+    assert np.all(np.abs(np.tril(out) - np.tril(ref)) <= 1e-13 * np.abs(np.diagonal(ref)).max())
