@@ -85,7 +85,7 @@ def test_plot_below_a_file_is_an_os_error(capsys, tmp_path):
 
 @pytest.mark.parametrize(("exc", "status", "fragment"), [
     (OSError(errno.EIO, "Input/output error", "table.csv"), 3, "Input/output error: 'table.csv'"),
-    (PermissionError(errno.EACCES, "Permission denied", "/root/x.png"), 3, "Permission denied"),
+    (PermissionError(errno.EACCES, "Permission denied", "/protected/x.png"), 3, "Permission denied"),
     (MemoryError(), 4, "out of memory"),
     (ResourceLimitError("too big", estimate=2.0, limit=1.0, unit="bytes", option="--max-memory"), 4,
      "too big"),
