@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import numeric_grad as _numeric_grad
 
 from dagnngp.cli import main
 from dagnngp.errors import VarianceWarning
@@ -152,19 +153,6 @@ def test_a_seed_gives_the_same_weights_and_readout_whatever_the_bias():
 
 
 # ------------------------------------------------------------ backward pass
-def _numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        hi = f()
-        x[idx] = old - eps
-        lo = f()
-        x[idx] = old
-        g[idx] = (hi - lo) / (2 * eps)
-    return g
-
-
 def _parameters(net: FiniteNetwork) -> list[np.ndarray]:
     return [*net.weights.values(), *net.biases.values(), net.readout]
 

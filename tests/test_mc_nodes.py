@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import unit_rows
 from scipy import stats
 
 from dagnngp.numerics.reference import nngp as reference_nngp
@@ -23,12 +24,6 @@ CHAIN7 = "2_02_002_0002_00002_000002"  # the deepest 7-node motif: six linear la
 
 def nngp(*args, **kwargs):  # the NumPy reference is the ground truth
     return reference_nngp(*args, backend="numpy", **kwargs)
-
-
-def unit_rows(n, d, seed, centred=True):
-    X = np.random.default_rng(seed).standard_normal((n, d))
-    X = X - X.mean(axis=1, keepdims=True) if centred else np.abs(X)
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
 def node_comparisons(motif, res):

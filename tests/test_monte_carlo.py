@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import unit_rows
 from hypothesis import HealthCheck, given, settings
 from scipy import stats
 
@@ -27,12 +28,6 @@ DAGS = ["2_02_002", "1_01_222", "2_21_112"]
 
 def nngp(*args, **kwargs):  # the NumPy reference is the ground truth
     return reference_nngp(*args, backend="numpy", **kwargs)
-
-
-def unit_rows(n, d, seed, centred=True):
-    X = np.random.default_rng(seed).standard_normal((n, d))
-    X = X - X.mean(axis=1, keepdims=True) if centred else np.abs(X)
-    return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
 # ------------------------------------------------------------------ validation

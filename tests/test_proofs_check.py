@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import numeric_grad as _numeric_grad
 
 from dagnngp.cli import main
 from dagnngp.motif import Motif
@@ -111,19 +112,6 @@ def test_rule12_fails_exactly_where_a_linear_edge_reads_an_unequal_depth_merge()
 
 
 # ------------------------------------------------------------ finite networks
-def _numeric_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        hi = f()
-        x[idx] = old - eps
-        lo = f()
-        x[idx] = old
-        g[idx] = (hi - lo) / (2 * eps)
-    return g
-
-
 def test_backward_pass_matches_finite_differences():
     rng = np.random.default_rng(0)
     net = FiniteNetwork.initialise("2_21_112", 6, rng)
