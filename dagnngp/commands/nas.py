@@ -100,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="table with arch_str and the accuracy columns (default %(default)s)")
     p.add_argument("--zero-cost", metavar="FILE.csv", default="nb201_zero_cost_725.csv",
                    help="table with dataset, arch_str, val_accuracy and the proxies (default %(default)s)")
+    p.add_argument("--acc-col", action="append", metavar="COL", dest="acc_cols",
+                   help="accuracy column of --accuracy (repeat for several; default cifar10-test, "
+                   "cifar100-test, imagenet-test)")
     p.add_argument("--no-accuracy", action="store_true", help="skip the accuracy table")
     p.add_argument("--no-zero-cost", action="store_true", help="skip the zero-cost table")
     p.add_argument("--limit", type=int_range(3), default=None, metavar="N",
@@ -330,7 +333,8 @@ def _scores(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     rep = score_report(None if args.no_accuracy else args.accuracy,
                        None if args.no_zero_cost else args.zero_cost, K0=K0, pool_weight=args.pool_weight,
-                       n_cells=args.cells, limit=args.limit)
+                       n_cells=args.cells, limit=args.limit, **({"accuracy_columns": args.acc_cols}
+                                                                 if args.acc_cols else {}))
     rep["settings"].update({"correlation": args.correlation, "seed": args.seed,
                             "seconds": time.perf_counter() - t0})
     if args.json:

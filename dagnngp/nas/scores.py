@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -194,16 +195,15 @@ def cell_kernel_scores(cells: Iterable[str | NB201Cell], K0: np.ndarray | None =
     >>> out["ntk_cond"].shape, bool(out["ntk_cond"][0] == out["ntk_cond"][1])
     ((2,), True)
     """
-    K0 = score_gram() if K0 is None else K0
-    cache: dict[str, dict[str, float]] = {}
-    rows = []
-    for cell in cells:
-        motif = nb201_kernel_motif(cell, pool_weight, n_cells)
-        key = str(motif)
-        if key not in cache:
-            cache[key] = kernel_scores(motif, K0)
-        rows.append(cache[key])
+    K0 = np.ascontiguousarray(score_gram() if K0 is None else K0, dtype=np.float64)
+    k0_key = (K0.tobytes(), K0.shape[0])
+    rows = [_cached_scores(str(nb201_kernel_motif(cell, pool_weight, n_cells)), *k0_key) for cell in cells]
     return {name: np.array([r[name] for r in rows], dtype=float) for name in KERNEL_SCORES}
+
+
+@lru_cache(maxsize=16384)
+def _cached_scores(motif: str, k0: bytes, n: int) -> dict[str, float]:
+    return kernel_scores(motif, np.frombuffer(k0, dtype=np.float64).reshape(n, n))
 
 
 def rank_correlation(score: Sequence[float], target: Sequence[float]) -> dict[str, float | int]:
