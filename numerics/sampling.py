@@ -342,6 +342,8 @@ class MonteCarloNTKResult:
     nngp: np.ndarray
     nngp_stderr: np.ndarray
     edge: str = "post"
+    #: the output Gram of each draw (the readout's own NTK term)
+    nngp_samples: np.ndarray | None = None
 
     def __array__(self, dtype=None, copy=None):
         return self.mean if dtype is None else self.mean.astype(dtype)
@@ -425,4 +427,4 @@ def monte_carlo_ntk(
     root = math.sqrt(draws)
     return MonteCarloNTKResult(m, width, draws, seed, bool(readout), t.mean(axis=0),
                                t.std(axis=0, ddof=1) / root, t, g.mean(axis=0), g.std(axis=0, ddof=1) / root,
-                               settings.edge)
+                               settings.edge, g)
