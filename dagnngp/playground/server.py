@@ -171,6 +171,7 @@ def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True) -> 
     """
     import uvicorn
 
+    compute_views({"motifs": ["2_21_112"]})  # loads the numeric layers before the first visitor waits
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

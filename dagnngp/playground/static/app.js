@@ -160,8 +160,9 @@ function plot(svg, spec) {
       if (b.lo[i] === null || b.hi[i] === null) return;
       const lo = tr(b.lo[i]), hi = tr(b.hi[i]);
       if (lo === null || hi === null) return;
-      d += `${d ? "L" : "M"}${px(xv)},${py(hi)}`;
-      back = `L${px(xv)},${py(lo)}` + back;
+      const clamp = (v) => Math.min(Math.max(py(v), T), H - B);  // a band never leaves the axes
+      d += `${d ? "L" : "M"}${px(xv)},${clamp(hi)}`;
+      back = `L${px(xv)},${clamp(lo)}` + back;
     });
     if (d) el("path", { d: d + back + "Z", fill: b.color, "fill-opacity": 0.2, stroke: "none" }, svg);
   }
@@ -319,8 +320,14 @@ function renderTex(target, tex, display) {
   }
   target.textContent = tex;
 }
+const AUTO_DERIVE_NODES = 5;  // larger motifs derive on request: SymPy takes seconds to minutes
 function scheduleMaths() {
   clearTimeout(mathsTimer);
+  if (nNodes() > AUTO_DERIVE_NODES) {
+    $("maths-status").textContent = `press Derive for the closed form of this ${nNodes()}-node motif ` +
+      "(it may take a while)";
+    return;
+  }
   mathsTimer = setTimeout(startMaths, 700);
 }
 async function startMaths() {
@@ -498,6 +505,7 @@ async function init() {
     width: Number($("train-width").value), steps: Number($("train-steps").value),
     lr: Number($("train-lr").value), trained: $("train-trained").value }));
   $("cancel").addEventListener("click", () => { if (state.job) fetch(`/api/jobs/${state.job}`, { method: "DELETE" }); });
+  $("derive").addEventListener("click", startMaths);
   renderTex($("dual-map"), "h(C) = \\frac{\\sqrt{1-C^2} + (\\pi - \\arccos C)\\,C}{\\pi}," +
             "\\qquad \\text{rule (12)}:\\; P - \\sum_p h^{d_p}(C)", true);
   drawTraining();
