@@ -76,7 +76,7 @@ def wait_for(driver, script: str, timeout: float = 30.0):
 
 
 def click_and_time(driver, element_id: str) -> float:
-    """Click an element and wait for the plots to be redrawn; returns the browser's click-to-plot time (ms)."""
+    """Click an element and wait for the plots to be redrawn; returns the click-to-plot time (ms)."""
     before = driver.execute_script("return window.__playground.updates.length;")
     driver.execute_script(f"document.getElementById('{element_id}').dispatchEvent(new MouseEvent('click'));")
     wait_for(driver, f"window.__playground.updates.length > {before}")
@@ -144,7 +144,8 @@ def test_playground_end_to_end(browser, server):  # the browser is up before the
 
     # export the figures as PNG
     browser.find_element("id", "export-png").click()
-    export = wait_for(browser, "window.__playground.lastExport?.type === 'png' && window.__playground.lastExport")
+    export = wait_for(browser, "window.__playground.lastExport?.type === 'png' "
+                               "&& window.__playground.lastExport")
     head, data = export["dataURL"].split(",", 1)
     assert head == "data:image/png;base64"
     png = base64.b64decode(data)
@@ -158,16 +159,19 @@ def test_playground_end_to_end(browser, server):  # the browser is up before the
     box.send_keys("2_22_222_2222_22222_222222_2222222")
     browser.find_element("id", "apply").click()
     wait_for(browser, "document.querySelector('#numbers .motif-row code')?.textContent.length === 34")
-    times8 = [click_and_time(browser, f"hit-{s}-{t}") for s, t in [(0, 7), (3, 5), (1, 6), (2, 4), (0, 7)] * 2]
+    edges8 = [(0, 7), (3, 5), (1, 6), (2, 4), (0, 7)] * 2
+    times8 = [click_and_time(browser, f"hit-{s}-{t}") for s, t in edges8]
     print(f"edge click -> plots redrawn: 4 nodes median {statistics.median(times4):.0f} ms "
-          f"(max {max(times4):.0f}), 8 nodes median {statistics.median(times8):.0f} ms (max {max(times8):.0f})")
+          f"(max {max(times4):.0f}), 8 nodes median {statistics.median(times8):.0f} ms "
+          f"(max {max(times8):.0f})")
 
 
 def test_shared_state_and_comparison(browser, server):
     url, _ = server
     browser.get("about:blank")  # a new page load, not a hash change of the open one
     browser.get(url + "#m=2_21_112&C=0&cmp=2_02_002,1_01_222")
-    wait_for(browser, "window.__playground.ready && document.querySelectorAll('#numbers .motif-row').length === 3")
+    wait_for(browser, "window.__playground.ready "
+                      "&& document.querySelectorAll('#numbers .motif-row').length === 3")
     rows = browser.find_elements("css selector", "#numbers .motif-row")
     paper = [float(r.find_element("css selector", ".gap-paper").text) for r in rows]
     assert paper == [2.69423, 0.39517, 2.04507]  # spec section 2.3 at C = 0
