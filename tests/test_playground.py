@@ -175,3 +175,19 @@ def test_cli_refuses_bad_port(capsys):
 
     assert main(["playground", "--port", "70000", "--no-browser"]) == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_ntk_views_and_every_weight_training():
+    from dagnngp.numerics import ntk
+
+    v = compute_views({"motifs": ["2_21_112"], "C": 0.5})
+    assert v["ntk"]
+    K0, mu0 = pair_gram(0.5)
+    for model in ("exact", "paper"):
+        want = pair_gap(np.asarray(ntk("2_21_112", K0, mu0, model=model).ntk), 0, 1)
+        assert v["results"][0]["at_C"][model]["ntk_gap"] == pytest.approx(want, rel=1e-10)
+    jobs = JobManager()
+    job = jobs.submit("train", plan_training({"motif": "2_21_112", "width": 64, "steps": 10, "seeds": 1,
+                                              "lr": 0.01, "n_inputs": 4, "trained": "all"}))
+    assert jobs.wait(job.id, 60).status == "done", job.error
+    assert job.result["predicted"] is not None and job.result["note"] == ""
