@@ -4,7 +4,8 @@
 One server and one browser serve the whole module.  The run prints the time from the server's
 start to the first rendered view and the time from an edge click to the redrawn plots (for a
 4- and an 8-node motif): measured, not asserted.  It saves the page's screenshots and an
-exported PNG into docs/img for docs/playground.md.
+exported PNG into ``$DAGNNGP_SCREENSHOTS`` (``DAGNNGP_SCREENSHOTS=docs/img`` refreshes the
+figures of docs/playground.md), or into a temporary folder when it is unset.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from dagnngp.numerics import nngp, pair_gap, pair_gram, rule12
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
 
 ROOT = Path(__file__).resolve().parents[1]
-IMG = ROOT / "docs" / "img"
+IMG = Path(os.environ.get("DAGNNGP_SCREENSHOTS") or tempfile.mkdtemp(prefix="dagnngp-screens-"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
