@@ -22,9 +22,9 @@
       .forEach(function (el) {
         renderMathInElement(el, { delimiters: notebook, throwOnError: false });
       });
-    // a notebook's headings, with their $...$, are also listed in the table of contents
+    // a notebook's headings, with their $...$, are also listed in the navigation and the table of contents
     if (root.querySelector(".jupyter-wrapper")) {
-      root.querySelectorAll(".md-sidebar--secondary .md-nav__link").forEach(function (el) {
+      root.querySelectorAll(".md-nav__link").forEach(function (el) {
         renderMathInElement(el, { delimiters: notebook, throwOnError: false });
       });
     }
