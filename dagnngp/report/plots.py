@@ -410,7 +410,7 @@ def plot_nas_scatter(
     ax.set_ylabel(r"effective width $\bar m$ (paths with $d_p > 0$, over $\bar d$)")
     ax.set_title(r"Cells grouped by $(\bar d, \bar m)$; label = number of cells")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9, loc="upper right")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=9)  # below the axes: it covers no cell
     radii = np.sqrt(size) / 2 * DPI / 72  # marker radius in pixels (scatter sizes are areas in pt^2)
     _place_point_labels(fig, ax, d, m, [str(int(n)) for n in count], radii)
     return _save(fig, path, source)
