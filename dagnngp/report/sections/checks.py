@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dagnngp.report.analysis import verdict_record
 from dagnngp.report.errata import verdict_status
 from dagnngp.report.render import format_cell
@@ -11,7 +13,24 @@ from dagnngp.report.settings import Settings
 KEY = "checks"
 TITLE = "Executable checks of the paper's claims"
 
-__all__ = ["KEY", "TITLE", "run", "run_check_suite"]
+__all__ = ["KEY", "TITLE", "plain_words", "run", "run_check_suite"]
+
+# "spec 7.5", "CC-15", "spec CC-13": pointers into the toolkit's specification, which a reader
+# of the report does not have
+_INTERNAL_REF = re.compile(r"[,;]?\s*\b(?:spec(?:ification)?\s+(?:section\s+)?(?:CC-)?\d+(?:\.\d+)*|CC-\d+)")
+
+
+def plain_words(text: str) -> str:
+    """``text`` without references to numbered parts of the specification.
+
+    >>> plain_words("part of the gap is kernel scale, spec 7.5")
+    'part of the gap is kernel scale'
+    >>> plain_words("a claim (CC-15) holds (spec 2.3)")
+    'a claim holds'
+    """
+    out = _INTERNAL_REF.sub("", str(text))
+    out = re.sub(r"\(\s*[,;]?\s*\)", "", out)  # parentheses left empty
+    return " ".join(out.split()).replace(" )", ")").replace("( ", "(")
 
 
 def run_check_suite(quick: bool) -> list[dict]:
@@ -41,10 +60,10 @@ def run(settings: Settings) -> dict:
         rows.append(
             [
                 r.get("name", "?"),
-                short(r.get("statement", ""), 200),
+                short(plain_words(r.get("statement", "")), 200),
                 status,
                 key_text,
-                short(r.get("detail", "")),
+                short(plain_words(r.get("detail", ""))),
             ]
         )
     n_paper_wrong = sum(1 for r in records if verdict_status(r) == "expected failure")
