@@ -42,8 +42,8 @@ from numba.extending import intrinsic  # noqa: E402
 
 from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES  # noqa: E402
 
-__all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_h_and_slope", "relu_mean_scalar",
-           "wide_vectors"]
+__all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_h_and_slope", "relu_h_slope_gap",
+           "relu_mean_scalar", "wide_vectors"]
 
 #: Options of every ``njit`` of the toolkit's Numba kernels (on-disk cache, NumPy error model, FMAs).
 NUMBA_FLAGS = {"cache": True, "error_model": "numpy", "fastmath": {"contract"}}
@@ -176,6 +176,30 @@ def relu_h_and_slope(C):
     C = min(max(C, -1.0), 1.0)
     theta, phi, s = _angles(C, 1.0 - C, 1.0 + C)
     return _h_from_angles(C, theta, phi, s), phi * _INV_PI
+
+
+@njit(**NUMBA_FLAGS)
+def relu_h_slope_gap(C, omc):
+    """``(h(C), h'(C), 1 - h(C))`` given ``C`` and, separately, ``omc = 1 - C`` exact to its last digits.
+
+    Above ``C = 1/2`` every value is computed from ``omc`` (so ``h'(C) = 1 - theta / pi``
+    and the gap ``1 - h`` keep full relative accuracy as ``C -> 1``), below it from ``C``.
+
+    >>> h, slope, g = relu_h_slope_gap(1.0 - 1e-12, 1e-12)
+    >>> h == 1.0 - 1e-12, round(slope, 9), float(f"{g:.12e}")
+    (True, 0.99999955, 9.999996998946e-13)
+    """
+    C = min(max(C, -1.0), 1.0)
+    omc = min(max(omc, 0.0), 2.0)
+    big = C > 0.5
+    Cb = 1.0 - omc if big else C
+    theta, phi, s = _angles(Cb, omc if big else 1.0 - C, 1.0 + Cb)
+    series = _j_series(theta if big else phi)
+    direct = s + phi * Cb
+    J = series if phi < _J_SWITCH else direct
+    h = Cb + series * _INV_PI if big else J * _INV_PI
+    gap = omc - series * _INV_PI if big else 1.0 - h
+    return h, phi * _INV_PI, gap
 
 
 @njit(**NUMBA_FLAGS)

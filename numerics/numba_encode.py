@@ -20,7 +20,7 @@ float arrays, in two forms.
 
 >>> enc = encode_program("1_11", "exact")   # X2 = X0 + X1 with X1 = X0: K2 = 4 K0
 >>> enc.main.tolist(), enc.main_coef.tolist()
-([[2, 1, -1, -1, 0, 1, 0, 0, -1, -1]], [4.0])
+([[2, 1, -1, -1, 0, 1, 0, 0, -1, -1, -1, -1]], [4.0])
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ __all__ = ["COMB", "DUAL", "MEAN", "TANGENT", "VCOMB", "EncodedProgram", "encode
 # dual map and / or its Tangent, and COMB)
 DUAL, MEAN, COMB, VCOMB, TANGENT = 0, 1, 2, 3, 4
 # columns of the main-pass table
-_KIND, _OUT, _SRC, _ROOT, _T0, _T1, _G0, _G1, _OUT2, _NTK = range(10)
+_KIND, _OUT, _SRC, _ROOT, _T0, _T1, _G0, _G1, _OUT2, _NTK, _ESRC, _EOUT = range(12)
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,15 @@ class EncodedProgram:
     Main pass (the maps the outputs need and the ``Comb`` forming their
     sources and the outputs, registers mapped to scratch slots): row ``k`` of
     ``main`` is ``(kind, out slot, source slot, root row, term start, term end,
-    group start, group end, tangent slot, NTK slot)``.  A ``DUAL`` row writes the
+    group start, group end, tangent slot, NTK slot, source gap slot, gap slot)``.  A ``DUAL`` row writes the
     source's dual map to ``out slot`` (a slot nothing reads when only the
     ``Tangent`` is needed) and its ``Tangent`` to ``tangent slot`` (-1: none),
     reading the source's NTK from ``NTK slot`` (-1: zero); the ``Comb`` terms are
-    ``main_slot/main_coef``.
+    ``main_slot/main_coef``.  With the NTK, the Grams of the maps' sources carry
+    their *gaps* ``E_ij = (P_ii + P_jj)/2 - P_ij`` as well: a map reads its source's
+    gap (``source gap slot``) and writes its dual map's (``gap slot``), a ``Comb`` with
+    a ``gap slot`` also sums its terms' gaps (``main_slot_e``), and ``ek0_slot`` holds
+    the input's (-1: none).
     Outer group ``g`` adds ``row_factor[g, i] * col_factor[g, j]``, each factor a
     combination of vec registers (``row_vec/row_coef[row_ptr[g]:row_ptr[g+1]]``,
     likewise ``col_*``).  Root row ``d`` is ``sqrt(pair[root_reg[d]]_ii +
@@ -84,6 +88,7 @@ class EncodedProgram:
     outer_coef: np.ndarray
     main: np.ndarray
     main_slot: np.ndarray
+    main_slot_e: np.ndarray
     main_coef: np.ndarray
     row_ptr: np.ndarray
     row_vec: np.ndarray
@@ -94,6 +99,7 @@ class EncodedProgram:
     root_reg: np.ndarray
     n_slots: int
     k0_slot: int
+    ek0_slot: int
     out_slot: int
     ntk_slot: int
     out_reg: int
@@ -299,12 +305,25 @@ def _encode_main(program: Program) -> dict:
         ntk_reg = canon(program.ntk_output)
         form(program.ntk_output)
 
-    def reads(item: tuple) -> list[int]:
+    # with the NTK, the Gram of every map's source also carries its gap E_ij = (P_ii + P_jj)/2 - P_ij
+    # (formed from the gaps of its atoms), so that 1 - C, which the derivative map reads, keeps its
+    # digits as C -> 1; the gaps are linear in the atoms too
+    gap = program.ntk_output is not None
+    gapped: set[int] = set()
+    if gap:
+        for kind, reg, arg in reversed(seq):
+            if kind == "map":
+                gapped.add(reg)
+            elif reg in gapped:
+                gapped.update(arg[0])
+
+    def reads(item: tuple) -> list:
         kind, reg, arg = item
         if kind == "comb":
-            return list(arg[0])
+            return list(arg[0]) + ([("E", a) for a in arg[0]] if reg in gapped else [])
         tan = arg[1]
-        return [reg] + ([ntk_of(tan)] if tan is not None and ntk_of(tan) >= 0 else [])
+        return ([reg] + ([("E", reg)] if gap else [])
+                + ([ntk_of(tan)] if tan is not None and ntk_of(tan) >= 0 else []))
 
     # registers to scratch slots by live ranges; an instruction's outputs never share a slot
     # with its own sources (the Comb passes accumulate term by term, and LLVM's vectorised
@@ -312,7 +331,7 @@ def _encode_main(program: Program) -> dict:
     last = {r: k for k, item in enumerate(seq) for r in reads(item)}
     for r in (out_reg, ntk_reg):
         last[r] = len(seq)
-    slot: dict[int, int] = {}
+    slot: dict = {}
     free: list[int] = []
     n_slots = 0
 
@@ -331,10 +350,13 @@ def _encode_main(program: Program) -> dict:
     k0_slot = alloc() if 0 in last else -1
     if k0_slot >= 0:
         slot[0] = k0_slot
-    # a map whose dual map nothing reads (only its Tangent is needed) writes it to a slot of its own
-    # that is never read
-    trash = alloc() if any(kind == "map" and arg[0] is None for kind, _, arg in seq) else -1
-    main, main_slot, main_coef = [], [], []
+    ek0_slot = alloc() if ("E", 0) in last else -1
+    if ek0_slot >= 0:
+        slot[("E", 0)] = ek0_slot
+    # what a map computes and nothing reads (its dual map or the dual map's gap, when only the
+    # Tangent is needed) goes to a slot of its own that is never read
+    trash = alloc() if gap or any(kind == "map" and arg[0] is None for kind, _, arg in seq) else -1
+    main, main_slot, main_slot_e, main_coef = [], [], [], []
     row_ptr, row_vec, row_coef, col_ptr, col_vec, col_coef = [0], [], [], [0], [], []
     root_reg: list[int] = []
     for k, item in enumerate(seq):
@@ -342,20 +364,26 @@ def _encode_main(program: Program) -> dict:
         if kind == "map":
             dual, tan = arg
             o = alloc() if dual is not None else trash
+            eo = alloc() if dual is not None and dual.out in gapped else trash
             o2 = alloc() if tan is not None else -1
             n = slot[ntk_of(tan)] if tan is not None and ntk_of(tan) >= 0 else -1
-            main.append((DUAL, o, slot[reg], len(root_reg), 0, 0, 0, 0, o2, n))
+            es = slot[("E", reg)] if gap else -1
+            main.append((DUAL, o, slot[reg], len(root_reg), 0, 0, 0, 0, o2, n, es, eo if gap else -1))
             release(k, item)
             root_reg.append(reg)
             if dual is not None:
                 slot[dual.out] = o
+                if dual.out in gapped:
+                    slot[("E", dual.out)] = eo
             if tan is not None:
                 slot[tan.out] = o2
         else:
             o = alloc()
+            eo = alloc() if reg in gapped else -1
             pairs, outers = arg
             t0, g0 = len(main_slot), len(row_ptr) - 1
             main_slot += [slot[r] for r in pairs]
+            main_slot_e += [slot[("E", r)] if eo >= 0 else -1 for r in pairs]
             main_coef += list(pairs.values())
             for rows, cols in _group_outers(outers):
                 row_coef += [c for c, _ in rows]
@@ -364,14 +392,17 @@ def _encode_main(program: Program) -> dict:
                 col_coef += [c for c, _ in cols]
                 col_vec += [v for _, v in cols]
                 col_ptr.append(len(col_vec))
-            main.append((COMB, o, -1, -1, t0, len(main_slot), g0, len(row_ptr) - 1, -1, -1))
+            main.append((COMB, o, -1, -1, t0, len(main_slot), g0, len(row_ptr) - 1, -1, -1, -1, eo))
             release(k, item)
             slot[reg] = o
-    return {"main": np.asarray(main, dtype=np.int64).reshape(-1, 10), "main_slot": _i64(main_slot),
+            if eo >= 0:
+                slot[("E", reg)] = eo
+    return {"main": np.asarray(main, dtype=np.int64).reshape(-1, 12), "main_slot": _i64(main_slot),
+            "main_slot_e": _i64(main_slot_e),
             "main_coef": _f64(main_coef), "row_ptr": _i64(row_ptr), "row_vec": _i64(row_vec),
             "row_coef": _f64(row_coef), "col_ptr": _i64(col_ptr), "col_vec": _i64(col_vec),
             "col_coef": _f64(col_coef), "root_reg": _i64(root_reg), "n_slots": max(n_slots, 1),
-            "k0_slot": k0_slot, "out_slot": slot[out_reg], "out_reg": program.output,
+            "k0_slot": k0_slot, "ek0_slot": ek0_slot, "out_slot": slot[out_reg], "out_reg": program.output,
             "ntk_slot": -1 if program.ntk_output is None else slot[ntk_reg],
             "ntk_reg": -1 if program.ntk_output is None else program.ntk_output}
 

@@ -57,10 +57,13 @@ from dagnngp.numerics.numba_dual import (
     relu_diag,
     relu_h,
     relu_h_and_slope,
+    relu_h_slope_gap,
     relu_mean_scalar,
     wide_vectors,
 )
 from dagnngp.numerics.numba_encode import (
+    _EOUT,
+    _ESRC,
     _G0,
     _G1,
     _KIND,
@@ -247,7 +250,64 @@ def prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sig
 
 # ---------------------------------------------------------------- main pass
 @njit(**NUMBA_FLAGS)
-def _chunk(main, main_slot, main_coef, par, root, row_factor, col_factor, i, j0, nb, S):
+def _gap_map(S, s, o, o2, n, es, eo, half_c, sb2, sb2_out, tp, root, d, i, j0, nb):
+    """A map that also reads its source's gap ``E`` and writes its dual map's (the NTK's maps).
+
+    ``1 - C = (E - (r_i - r_j)^2 / 2) / (r_i r_j)`` keeps its digits as ``C -> 1``, and
+    the output's gap is ``c/2 ((r_i - r_j)^2 / 2 + r_i r_j (1 - h(C)))``.
+    """
+    wide_vectors()
+    r_i = root[0, d, i]
+    v_i = root[1, d, i]
+    m_i = half_c * root[2, d, i]
+    if n >= 0:
+        for jj in range(nb):
+            r_j = root[0, d, j0 + jj]
+            v_j = root[1, d, j0 + jj]
+            P = S[s, jj] + sb2
+            dr = r_i - r_j
+            hdr = 0.5 * (dr * dr)
+            h, slope, gp = relu_h_slope_gap((P * v_i) * v_j, ((S[es, jj] - hdr) * v_i) * v_j)
+            g = r_i * r_j
+            S[o, jj] = half_c * g * h + sb2_out
+            S[eo, jj] = half_c * (hdr + g * gp)
+            S[o2, jj] = (m_i * root[2, d, j0 + jj]) * slope * (tp * P + S[n, jj])
+    else:
+        for jj in range(nb):
+            r_j = root[0, d, j0 + jj]
+            v_j = root[1, d, j0 + jj]
+            P = S[s, jj] + sb2
+            dr = r_i - r_j
+            hdr = 0.5 * (dr * dr)
+            h, slope, gp = relu_h_slope_gap((P * v_i) * v_j, ((S[es, jj] - hdr) * v_i) * v_j)
+            g = r_i * r_j
+            S[o, jj] = half_c * g * h + sb2_out
+            S[eo, jj] = half_c * (hdr + g * gp)
+            if o2 >= 0:
+                S[o2, jj] = (m_i * root[2, d, j0 + jj]) * slope * (tp * P)
+
+
+@njit(**NUMBA_FLAGS)
+def _gap_comb(S, eo, main_slot_e, main_coef, t0, t1, g0, g1, row_factor, col_factor, i, j0, nb):
+    """The gap of a ``Comb``: its terms' gaps, plus ``(f_i c_i + f_j c_j)/2 - f_i c_j`` per outer group."""
+    wide_vectors()
+    for jj in range(nb):
+        S[eo, jj] = 0.0
+    for t in range(t0, t1):
+        c = main_coef[t]
+        e = main_slot_e[t]
+        for jj in range(nb):
+            S[eo, jj] += c * S[e, jj]
+    for g in range(g0, g1):
+        f_i = 0.5 * row_factor[g, i]
+        c_i = col_factor[g, i]
+        for jj in range(nb):
+            c_j = col_factor[g, j0 + jj]
+            S[eo, jj] += f_i * (c_i - c_j) + (0.5 * c_j) * (row_factor[g, j0 + jj] - 2.0 * f_i)
+
+
+@njit(**NUMBA_FLAGS)
+def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, i, j0, nb, S):
     """Run the main-pass instructions for entries (i, j0 .. j0+nb-1) in the scratch ``S``."""
     wide_vectors()
     half_c, sb2, sb2_out, tp = par
@@ -260,7 +320,10 @@ def _chunk(main, main_slot, main_coef, par, root, row_factor, col_factor, i, j0,
             n = main[k, _NTK]
             r_i = root[0, d, i]
             v_i = root[1, d, i]
-            if o2 < 0:
+            es = main[k, _ESRC]
+            if es >= 0:
+                _gap_map(S, s, o, o2, n, es, main[k, _EOUT], half_c, sb2, sb2_out, tp, root, d, i, j0, nb)
+            elif o2 < 0:
                 for jj in range(nb):
                     # reciprocal roots: no division; (S v_i) v_j stays within [-r_j, r_j] x v_j, so it
                     # cannot overflow, and a zero root (reciprocal 0) gives C = 0 and the value 0
@@ -313,6 +376,10 @@ def _chunk(main, main_slot, main_coef, par, root, row_factor, col_factor, i, j0,
                 s0 = main_slot[t]
                 for jj in range(nb):
                     S[o, jj] += c0 * S[s0, jj]
+            eo = main[k, _EOUT]
+            if eo >= 0:
+                _gap_comb(S, eo, main_slot_e, main_coef, t0, t1, main[k, _G0], main[k, _G1], row_factor,
+                          col_factor, i, j0, nb)
             g = main[k, _G0]
             g1 = main[k, _G1]
             while g + 2 <= g1:
@@ -328,8 +395,8 @@ def _chunk(main, main_slot, main_coef, par, root, row_factor, col_factor, i, j0,
 
 
 @njit(**NUMBA_FLAGS)
-def _row(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot, ntk_slot,
-         diag_out, diag_ntk, k0rows, r, r0, sym, out, out2, S):
+def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, d0,
+         out_slot, ntk_slot, diag_out, diag_ntk, k0rows, r, r0, sym, out, out2, S):
     """Write output row ``r`` (and NTK row into ``out2`` when ``ntk_slot >= 0``); count non-finite values.
 
     Each value is tested as stored (after a cast to float32 it may overflow) by
@@ -345,7 +412,12 @@ def _row(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot,
         if k0_slot >= 0:
             for jj in range(nb):
                 S[k0_slot, jj] = k0rows[r, j0 + jj]
-        _chunk(main, main_slot, main_coef, par, root, row_factor, col_factor, i, j0, nb, S)
+        if ek0_slot >= 0:  # the input's gap; each difference is exact where K_ij is near K_ii, K_jj
+            d_i = d0[i]
+            for jj in range(nb):
+                x = k0rows[r, j0 + jj]
+                S[ek0_slot, jj] = 0.5 * ((d_i - x) + (d0[j0 + jj] - x))
+        _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, i, j0, nb, S)
         for jj in range(nb):
             out[r, j0 + jj] = S[out_slot, jj]
             x = out[r, j0 + jj]
@@ -366,8 +438,8 @@ def _row(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot,
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _row_range(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot, ntk_slot,
-               n_slots, diag_out, diag_ntk, k0rows, r0, sym, out, out2):
+def _row_range(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot,
+               d0, out_slot, ntk_slot, n_slots, diag_out, diag_ntk, k0rows, r0, sym, out, out2):
     """out[r, j] = K_H[r0 + r, j] (and the NTK in ``out2``); with ``sym`` only j >= r0 + r is written.
 
     Rows k and nr-1-k go to the same task so that triangles balance across threads.
@@ -378,17 +450,18 @@ def _row_range(main, main_slot, main_coef, par, root, row_factor, col_factor, k0
     bad = 0
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
-        bad += _row(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot,
-                    ntk_slot, diag_out, diag_ntk, k0rows, k, r0, sym, out, out2, S)
+        bad += _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
+                    ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, k0rows, k, r0, sym, out, out2, S)
         if nr - 1 - k != k:
-            bad += _row(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot,
-                        ntk_slot, diag_out, diag_ntk, k0rows, nr - 1 - k, r0, sym, out, out2, S)
+            bad += _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
+                        ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, k0rows, nr - 1 - k, r0, sym,
+                        out, out2, S)
     return bad
 
 
 @njit(**NUMBA_FLAGS)
-def _row_block_sym(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot,
-                   ntk_slot, diag_out, diag_ntk, K0, b, out, out2, S):
+def _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
+                   ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, K0, b, out, out2, S):
     """Rows of block ``b`` from their diagonal on, then their mirror image below the diagonal.
 
     The block's rows are still in cache when they are copied to the columns
@@ -400,8 +473,8 @@ def _row_block_sym(main, main_slot, main_coef, par, root, row_factor, col_factor
     i1 = min(n, i0 + _ROW_BLOCK)
     bad = 0
     for i in range(i0, i1):
-        bad += _row(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot,
-                    ntk_slot, diag_out, diag_ntk, K0, i, 0, True, out, out2, S)
+        bad += _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
+                    ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, K0, i, 0, True, out, out2, S)
     for j in range(i0 + 1, n):
         for i in range(i0, min(i1, j)):
             out[j, i] = out[i, j]
@@ -413,8 +486,8 @@ def _row_block_sym(main, main_slot, main_coef, par, root, row_factor, col_factor
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _rows(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot, out_slot, ntk_slot,
-          n_slots, diag_out, diag_ntk, K0, out, out2):
+def _rows(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, d0,
+          out_slot, ntk_slot, n_slots, diag_out, diag_ntk, K0, out, out2):
     """The symmetric output ``K_H`` (and the NTK in ``out2``): each entry ``(i, j >= i)`` once, mirrored.
 
     Row blocks ``b`` and ``n_blocks-1-b`` go to the same task so that triangles
@@ -426,19 +499,21 @@ def _rows(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot
     bad = 0
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
-        bad += _row_block_sym(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot,
-                              out_slot, ntk_slot, diag_out, diag_ntk, K0, k, out, out2, S)
+        bad += _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor,
+                              k0_slot, ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, K0, k, out,
+                              out2, S)
         if nb - 1 - k != k:
-            bad += _row_block_sym(main, main_slot, main_coef, par, root, row_factor, col_factor, k0_slot,
-                                  out_slot, ntk_slot, diag_out, diag_ntk, K0, nb - 1 - k, out, out2, S)
+            bad += _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_factor,
+                                  col_factor, k0_slot, ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk,
+                                  K0, nb - 1 - k, out, out2, S)
     return bad
 
 
 def main_pass_args(prep: Prepared) -> tuple:
     """The leading arguments of the main-pass kernels, in their order."""
     e = prep.enc
-    return (e.main, e.main_slot, e.main_coef, prep.par, prep.root, prep.row_factor,
-            prep.col_factor, e.k0_slot, e.out_slot, e.ntk_slot)
+    return (e.main, e.main_slot, e.main_slot_e, e.main_coef, prep.par, prep.root, prep.row_factor,
+            prep.col_factor, e.k0_slot, e.ek0_slot, prep.pd[0], e.out_slot, e.ntk_slot)
 
 
 def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str = "exact",
