@@ -161,11 +161,14 @@ class Prepared:
     ``pd`` / ``vec``: every pair register's diagonal and every vec register, ``(registers, N)``;
     ``root``: per map of the main pass, ``root[0]`` = ``sqrt(P_ii)`` with ``P`` the source's
     pre-activation Gram (``K + sigma_b^2`` for post-activation edges, ``K`` for pre-activation
-    ones), ``root[1]`` its reciprocal and ``root[2]`` 1 (both 0 where the root is 0), shape
-    ``(3, maps, N)``; ``row_factor`` / ``col_factor``: the outer-term groups; ``diag_out`` /
-    ``diag_ntk``: the output's Gram and NTK diagonals.  ``sb2`` is the bias variance added to
-    the pre-activation Gram, ``sb2_out`` the one added to a dual map's output and ``tp`` 1 when a
-    ``Tangent`` adds ``P`` (post-activation edges) and 0 when it does not.
+    ones), ``root[1]`` its reciprocal and ``root[2]`` 1 (both 0 where the root is 0),
+    ``root[3]`` and ``root[4]`` the root and its reciprocal in units of the input norm (``root[0]
+    w``), shape ``(5, maps, N)``; ``wn``: ``K0_ii w_i^2`` and ``w = 1 / sqrt(K0_ii)`` (1 for a
+    zero input), shape ``(2, N)``, the units of the NTK's gaps; ``row_factor`` / ``col_factor``:
+    the outer-term groups; ``diag_out`` / ``diag_ntk``: the output's Gram and NTK diagonals.
+    ``sb2`` is the bias variance added to the pre-activation Gram, ``sb2_out`` the one added to
+    a dual map's output and ``tp`` 1 when a ``Tangent`` adds ``P`` (post-activation edges) and 0
+    when it does not.
     """
 
     enc: EncodedProgram
@@ -176,6 +179,7 @@ class Prepared:
     pd: np.ndarray
     vec: np.ndarray
     root: np.ndarray
+    wn: np.ndarray
     row_factor: np.ndarray
     col_factor: np.ndarray
 
@@ -238,58 +242,66 @@ def prepare(motif: Motif, model: str, K0diag: np.ndarray, mu0: np.ndarray, c_sig
     par = (half_c, sb2, sb2_out, tp)
     _prepass(enc.kind, enc.out, enc.src, enc.aux, enc.term_ptr, enc.term_reg, enc.term_coef, enc.outer_ptr,
              enc.outer_a, enc.outer_b, enc.outer_coef, par, pd, vec)
-    root = np.zeros((3, len(enc.root_reg), n))
+    root = np.zeros((5, len(enc.root_reg), n))
     root[0] = np.sqrt(np.maximum(pd[enc.root_reg] + sb2, 0.0)).reshape(len(enc.root_reg), n)
     positive = root[0] > 0.0
     np.divide(1.0, root[0], out=root[1], where=positive)
     root[2][positive] = 1.0
-    return Prepared(enc, half_c, sb2, sb2_out, tp, pd, vec, root,
+    # the NTK's gaps are carried in units of the input norms (1 for a zero input) when the kernel is
+    # homogeneous (no bias): inputs of different norms in nearly the same direction then have nearly
+    # equal scaled roots.  A bias breaks that: two inputs keep C near 1 only when their roots are
+    # nearly equal anyway, and the gaps stay in the Gram's own units
+    norm = np.sqrt(np.maximum(K0diag, 0.0))
+    w = np.divide(1.0, norm, out=np.ones(n), where=(norm > 0.0) & (sb2_all == 0.0))
+    wn = np.stack([np.maximum(K0diag, 0.0) * w * w, w])
+    root[3] = root[0] * w
+    np.divide(1.0, root[3], out=root[4], where=positive)
+    return Prepared(enc, half_c, sb2, sb2_out, tp, pd, vec, root, wn,
                     _combine(vec, enc.row_ptr, enc.row_vec, enc.row_coef),
                     _combine(vec, enc.col_ptr, enc.col_vec, enc.col_coef))
 
 
 # ---------------------------------------------------------------- main pass
 @njit(**NUMBA_FLAGS)
-def _gap_map(S, s, o, o2, n, es, eo, half_c, sb2, sb2_out, tp, root, d, i, j0, nb):
-    """A map that also reads its source's gap ``E`` and writes its dual map's (the NTK's maps).
+def _gap_map(S, s, o, o2, n, es, eo, half_c, sb2, sb2_out, tp, root, wn, d, i, j0, nb):
+    """A map that also reads its source's gap and writes its dual map's (the NTK's maps).
 
-    ``1 - C = (E - (r_i - r_j)^2 / 2) / (r_i r_j)`` keeps its digits as ``C -> 1``, and
-    the output's gap is ``c/2 ((r_i - r_j)^2 / 2 + r_i r_j (1 - h(C)))``.
+    Gaps are carried in units of the input norms ``s_i`` (``w = 1/s``):
+    ``E_ij = (P_ii w_i^2 + P_jj w_j^2)/2 - P_ij w_i w_j``, so that inputs of different
+    norms in nearly the same direction have nearly equal scaled roots ``q = sqrt(P_ii) w``.
+    Then ``1 - C = (E - (q_i - q_j)^2 / 2) / (q_i q_j)`` keeps its digits as ``C -> 1``,
+    and the dual map's gap is ``c/2 ((q_i - q_j)^2 / 2 + q_i q_j (1 - h(C)))`` plus
+    ``sb2_out (w_i - w_j)^2 / 2``; a bias added before the map adds ``sb2 (w_i - w_j)^2 / 2``
+    to the source's gap.
     """
     wide_vectors()
     r_i = root[0, d, i]
     v_i = root[1, d, i]
     m_i = half_c * root[2, d, i]
-    if n >= 0:
-        for jj in range(nb):
-            r_j = root[0, d, j0 + jj]
-            v_j = root[1, d, j0 + jj]
-            P = S[s, jj] + sb2
-            dr = r_i - r_j
-            hdr = 0.5 * (dr * dr)
-            h, slope, gp = relu_h_slope_gap((P * v_i) * v_j, ((S[es, jj] - hdr) * v_i) * v_j)
-            g = r_i * r_j
-            S[o, jj] = half_c * g * h + sb2_out
-            S[eo, jj] = half_c * (hdr + g * gp)
-            S[o2, jj] = (m_i * root[2, d, j0 + jj]) * slope * (tp * P + S[n, jj])
-    else:
-        for jj in range(nb):
-            r_j = root[0, d, j0 + jj]
-            v_j = root[1, d, j0 + jj]
-            P = S[s, jj] + sb2
-            dr = r_i - r_j
-            hdr = 0.5 * (dr * dr)
-            h, slope, gp = relu_h_slope_gap((P * v_i) * v_j, ((S[es, jj] - hdr) * v_i) * v_j)
-            g = r_i * r_j
-            S[o, jj] = half_c * g * h + sb2_out
-            S[eo, jj] = half_c * (hdr + g * gp)
-            if o2 >= 0:
-                S[o2, jj] = (m_i * root[2, d, j0 + jj]) * slope * (tp * P)
+    q_i = root[3, d, i]
+    u_i = root[4, d, i]
+    w_i = wn[1, i]
+    for jj in range(nb):
+        j = j0 + jj
+        P = S[s, jj] + sb2
+        dq = q_i - root[3, d, j]
+        hdq = 0.5 * (dq * dq)
+        dw = w_i - wn[1, j]
+        hdw = 0.5 * (dw * dw)
+        E = S[es, jj] + sb2 * hdw  # the pre-activation's gap: sigma_b^2 shifts it by sb2 (w_i - w_j)^2 / 2
+        h, slope, gp = relu_h_slope_gap((P * v_i) * root[1, d, j], ((E - hdq) * u_i) * root[4, d, j])
+        q = q_i * root[3, d, j]
+        S[o, jj] = half_c * (r_i * root[0, d, j]) * h + sb2_out
+        S[eo, jj] = half_c * (hdq + q * gp) + sb2_out * hdw
+        theta = S[n, jj] if n >= 0 else 0.0
+        if o2 >= 0:
+            S[o2, jj] = (m_i * root[2, d, j]) * slope * (tp * P + theta)
 
 
 @njit(**NUMBA_FLAGS)
-def _gap_comb(S, eo, main_slot_e, main_coef, t0, t1, g0, g1, row_factor, col_factor, i, j0, nb):
-    """The gap of a ``Comb``: its terms' gaps, plus ``(f_i c_i + f_j c_j)/2 - f_i c_j`` per outer group."""
+def _gap_comb(S, eo, main_slot_e, main_coef, t0, t1, g0, g1, row_factor, col_factor, wn, i, j0, nb):
+    """The gap of a ``Comb``: its terms' gaps, plus ``(f_i c_i + f_j c_j)/2 - f_i c_j`` per outer group
+    (factors in units of the input norms)."""
     wide_vectors()
     for jj in range(nb):
         S[eo, jj] = 0.0
@@ -298,16 +310,19 @@ def _gap_comb(S, eo, main_slot_e, main_coef, t0, t1, g0, g1, row_factor, col_fac
         e = main_slot_e[t]
         for jj in range(nb):
             S[eo, jj] += c * S[e, jj]
+    w_i = wn[1, i]
     for g in range(g0, g1):
-        f_i = 0.5 * row_factor[g, i]
-        c_i = col_factor[g, i]
+        f_i = row_factor[g, i] * w_i
+        c_i = col_factor[g, i] * w_i
         for jj in range(nb):
-            c_j = col_factor[g, j0 + jj]
-            S[eo, jj] += f_i * (c_i - c_j) + (0.5 * c_j) * (row_factor[g, j0 + jj] - 2.0 * f_i)
+            w_j = wn[1, j0 + jj]
+            c_j = col_factor[g, j0 + jj] * w_j
+            f_j = row_factor[g, j0 + jj] * w_j
+            S[eo, jj] += 0.5 * (f_i * (c_i - c_j) + c_j * (f_j - f_i))
 
 
 @njit(**NUMBA_FLAGS)
-def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, i, j0, nb, S):
+def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, wn, i, j0, nb, S):
     """Run the main-pass instructions for entries (i, j0 .. j0+nb-1) in the scratch ``S``."""
     wide_vectors()
     half_c, sb2, sb2_out, tp = par
@@ -322,7 +337,7 @@ def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_f
             v_i = root[1, d, i]
             es = main[k, _ESRC]
             if es >= 0:
-                _gap_map(S, s, o, o2, n, es, main[k, _EOUT], half_c, sb2, sb2_out, tp, root, d, i, j0, nb)
+                _gap_map(S, s, o, o2, n, es, main[k, _EOUT], half_c, sb2, sb2_out, tp, root, wn, d, i, j0, nb)
             elif o2 < 0:
                 for jj in range(nb):
                     # reciprocal roots: no division; (S v_i) v_j stays within [-r_j, r_j] x v_j, so it
@@ -379,7 +394,7 @@ def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_f
             eo = main[k, _EOUT]
             if eo >= 0:
                 _gap_comb(S, eo, main_slot_e, main_coef, t0, t1, main[k, _G0], main[k, _G1], row_factor,
-                          col_factor, i, j0, nb)
+                          col_factor, wn, i, j0, nb)
             g = main[k, _G0]
             g1 = main[k, _G1]
             while g + 2 <= g1:
@@ -395,7 +410,7 @@ def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_f
 
 
 @njit(**NUMBA_FLAGS)
-def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, d0,
+def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, wn,
          out_slot, ntk_slot, diag_out, diag_ntk, k0rows, r, r0, sym, out, out2, S):
     """Write output row ``r`` (and NTK row into ``out2`` when ``ntk_slot >= 0``); count non-finite values.
 
@@ -412,12 +427,12 @@ def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_fac
         if k0_slot >= 0:
             for jj in range(nb):
                 S[k0_slot, jj] = k0rows[r, j0 + jj]
-        if ek0_slot >= 0:  # the input's gap; each difference is exact where K_ij is near K_ii, K_jj
-            d_i = d0[i]
+        if ek0_slot >= 0:  # the input's gap in units of the input norms: 1 - C0 for non-zero rows
+            dn_i = wn[0, i]
+            w_i = wn[1, i]
             for jj in range(nb):
-                x = k0rows[r, j0 + jj]
-                S[ek0_slot, jj] = 0.5 * ((d_i - x) + (d0[j0 + jj] - x))
-        _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, i, j0, nb, S)
+                S[ek0_slot, jj] = 0.5 * (dn_i + wn[0, j0 + jj]) - (k0rows[r, j0 + jj] * w_i) * wn[1, j0 + jj]
+        _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, wn, i, j0, nb, S)
         for jj in range(nb):
             out[r, j0 + jj] = S[out_slot, jj]
             x = out[r, j0 + jj]
@@ -439,7 +454,7 @@ def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_fac
 
 @njit(parallel=True, **NUMBA_FLAGS)
 def _row_range(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot,
-               d0, out_slot, ntk_slot, n_slots, diag_out, diag_ntk, k0rows, r0, sym, out, out2):
+               wn, out_slot, ntk_slot, n_slots, diag_out, diag_ntk, k0rows, r0, sym, out, out2):
     """out[r, j] = K_H[r0 + r, j] (and the NTK in ``out2``); with ``sym`` only j >= r0 + r is written.
 
     Rows k and nr-1-k go to the same task so that triangles balance across threads.
@@ -451,17 +466,17 @@ def _row_range(main, main_slot, main_slot_e, main_coef, par, root, row_factor, c
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
         bad += _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
-                    ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, k0rows, k, r0, sym, out, out2, S)
+                    ek0_slot, wn, out_slot, ntk_slot, diag_out, diag_ntk, k0rows, k, r0, sym, out, out2, S)
         if nr - 1 - k != k:
             bad += _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
-                        ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, k0rows, nr - 1 - k, r0, sym,
+                        ek0_slot, wn, out_slot, ntk_slot, diag_out, diag_ntk, k0rows, nr - 1 - k, r0, sym,
                         out, out2, S)
     return bad
 
 
 @njit(**NUMBA_FLAGS)
 def _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
-                   ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, K0, b, out, out2, S):
+                   ek0_slot, wn, out_slot, ntk_slot, diag_out, diag_ntk, K0, b, out, out2, S):
     """Rows of block ``b`` from their diagonal on, then their mirror image below the diagonal.
 
     The block's rows are still in cache when they are copied to the columns
@@ -474,7 +489,7 @@ def _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_facto
     bad = 0
     for i in range(i0, i1):
         bad += _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
-                    ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, K0, i, 0, True, out, out2, S)
+                    ek0_slot, wn, out_slot, ntk_slot, diag_out, diag_ntk, K0, i, 0, True, out, out2, S)
     for j in range(i0 + 1, n):
         for i in range(i0, min(i1, j)):
             out[j, i] = out[i, j]
@@ -486,7 +501,7 @@ def _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_facto
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _rows(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, d0,
+def _rows(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, wn,
           out_slot, ntk_slot, n_slots, diag_out, diag_ntk, K0, out, out2):
     """The symmetric output ``K_H`` (and the NTK in ``out2``): each entry ``(i, j >= i)`` once, mirrored.
 
@@ -500,11 +515,11 @@ def _rows(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_fa
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
         bad += _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor,
-                              k0_slot, ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk, K0, k, out,
+                              k0_slot, ek0_slot, wn, out_slot, ntk_slot, diag_out, diag_ntk, K0, k, out,
                               out2, S)
         if nb - 1 - k != k:
             bad += _row_block_sym(main, main_slot, main_slot_e, main_coef, par, root, row_factor,
-                                  col_factor, k0_slot, ek0_slot, d0, out_slot, ntk_slot, diag_out, diag_ntk,
+                                  col_factor, k0_slot, ek0_slot, wn, out_slot, ntk_slot, diag_out, diag_ntk,
                                   K0, nb - 1 - k, out, out2, S)
     return bad
 
@@ -513,7 +528,7 @@ def main_pass_args(prep: Prepared) -> tuple:
     """The leading arguments of the main-pass kernels, in their order."""
     e = prep.enc
     return (e.main, e.main_slot, e.main_slot_e, e.main_coef, prep.par, prep.root, prep.row_factor,
-            prep.col_factor, e.k0_slot, e.ek0_slot, prep.pd[0], e.out_slot, e.ntk_slot)
+            prep.col_factor, e.k0_slot, e.ek0_slot, prep.wn, e.out_slot, e.ntk_slot)
 
 
 def node_diagonals(motif: Motif, K0diag: np.ndarray, mu0: np.ndarray, model: str = "exact",
