@@ -426,7 +426,7 @@ def encode_program(motif: Motif | str, model: str = "exact", edge: str = "post",
     ([0, 0, 0], 2)
     >>> enc = encode_program("2_02_002", "paper", ntk=True)   # each map also writes its Tangent,
     >>> maps = enc.main[enc.main[:, 0] == DUAL]                # and a Comb adds K_H to Theta_H
-    >>> len(maps), bool((maps[:, 8] >= 0).all()), enc.main[-1, 0] == COMB
+    >>> len(maps), bool((maps[:, 8] >= 0).all()), int(enc.main[-1, 0]) == COMB
     (3, True, True)
     """
     return _encode(Motif.coerce(motif), model, edge, bool(ntk), bool(ntk) and bool(readout))
