@@ -178,7 +178,9 @@ def relu_h_and_slope(C):
     return _h_from_angles(C, theta, phi, s), phi * _INV_PI
 
 
-@njit(**NUMBA_FLAGS)
+# inlined at the Numba level: LLVM's own inliner leaves a function this size as a call, and a
+# loop that calls it does not vectorise
+@njit(inline="always", **NUMBA_FLAGS)
 def relu_h_slope_gap(C, omc):
     """``(h(C), h'(C), 1 - h(C))`` given ``C`` and, separately, ``omc = 1 - C`` exact to its last digits.
 

@@ -303,7 +303,19 @@ def _encode_main(program: Program) -> dict:
     ntk_reg = -1
     if program.ntk_output is not None:
         ntk_reg = canon(program.ntk_output)
-        form(program.ntk_output)
+        last_ins = next((ins for ins in program.instructions if ins.out == program.ntk_output
+                         and isinstance(ins, Comb)), None)
+        if (program.readout and last_ins is not None and not last_ins.outers
+                and not atomic(program.ntk_output)):
+            # Theta = K_H + Theta_H: a sum of the two formed outputs, not the whole recursion again
+            parts: dict = {}
+            for c, r in last_ins.pairs:
+                form(r)
+                _add(parts, canon(r), c)
+            ntk_reg = program.ntk_output
+            seq.append(("comb", ntk_reg, (parts, {})))
+        else:
+            form(program.ntk_output)
 
     # with the NTK, the Gram of every map's source also carries its gap E_ij = (P_ii + P_jj)/2 - P_ij
     # (formed from the gaps of its atoms), so that 1 - C, which the derivative map reads, keeps its
@@ -365,7 +377,7 @@ def _encode_main(program: Program) -> dict:
             dual, tan = arg
             o = alloc() if dual is not None else trash
             eo = alloc() if dual is not None and dual.out in gapped else trash
-            o2 = alloc() if tan is not None else -1
+            o2 = alloc() if tan is not None else (trash if gap else -1)
             n = slot[ntk_of(tan)] if tan is not None and ntk_of(tan) >= 0 else -1
             es = slot[("E", reg)] if gap else -1
             main.append((DUAL, o, slot[reg], len(root_reg), 0, 0, 0, 0, o2, n, es, eo if gap else -1))
