@@ -44,17 +44,30 @@ def run(settings: Settings) -> dict:
                 short(r.get("detail", "")),
             ]
         )
-    n_paper_wrong = sum(1 for r in records if verdict_status(r) == "expected failure")
+    builtin = [r for r in records if r.get("source", "built-in") == "built-in"]
+    added = [r for r in records if r.get("source", "built-in") != "built-in"]
+    n_paper_wrong = sum(1 for r in builtin if verdict_status(r) == "expected failure")
+    summary = [
+        f"{len(builtin)} checks of the paper's lemmas and bounds ({'quick' if settings.quick else 'full'}"
+        f" mode): {n_paper_wrong} confirm a known error of the paper (claim false, as expected); "
+        f"{n_unexpected} verdict(s) differ from what the toolkit expects."
+    ]
+    if added:
+        n_false = sum(1 for r in added if not r.get("holds", True))
+        summary.append(f"{len(added)} of the checks are your own (registered with register_check or a "
+                       f"plug-in): {len(added) - n_false} hold, {n_false} found a counterexample; "
+                       "the source column says where each comes from.")
+        for row, r in zip(rows, records, strict=True):
+            row.insert(1, r.get("source", "built-in"))
+    header = ["check", "claims", "statement", "verdict", "key number", "detail"]
+    if added:
+        header.insert(1, "source")
     return {
-        "summary": [
-            f"{len(records)} checks of the paper's lemmas and bounds ({'quick' if settings.quick else 'full'}"
-            f" mode): {n_paper_wrong} confirm a known error of the paper (claim false, as expected); "
-            f"{n_unexpected} verdict(s) differ from what the toolkit expects."
-        ],
+        "summary": summary,
         "source": f"dagnngp.proofs_check.run_checks(quick={settings.quick}); each check's seeds, widths and "
         "draw counts are in its evidence in report.json",
         "tables": [
-            table("Verdicts", ["check", "claims", "statement", "verdict", "key number", "detail"], rows)
+            table("Verdicts", header, rows)
         ],
         "figures": [],
         "data": {"checks": records, "unexpected": n_unexpected, "paper_errors_confirmed": n_paper_wrong},
