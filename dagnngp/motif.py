@@ -526,8 +526,7 @@ class Motif:
         return (d_bar, parametrised * total / depth_sum)
 
     # ============================================================ algebra
-    # Builders and single-edge edits.  They only read ``ops`` and ``n_nodes`` and build results with
-    # ``dataclasses.replace``, so any other per-motif data survives an edit.
+    # Builders and single-edge edits.  Edits keep every other edge's op and weight.
 
     def _pair(self, s: object, t: object) -> tuple[int, int]:
         """``(s, t)`` as Python ints (NumPy integers accepted), checked to name a pair ``s < t``."""
@@ -540,16 +539,25 @@ class Motif:
             )
         return si, ti
 
-    def _set(self, s: int, t: int, op: Op) -> Motif:
+    def _weight_rows(self) -> list[list[float]]:
+        return [[self.weight(s, t) for s in range(t)] for t in range(1, self.n_nodes)]
+
+    def _set(self, s: int, t: int, op: Op, weight: object = None) -> Motif:
         rows = [list(row) for row in self.ops]
         rows[t - 1][s] = op
-        return dataclasses.replace(self, ops=tuple(tuple(row) for row in rows))
+        weights = None
+        if weight is not None or self.weights is not None:
+            wrows = self._weight_rows()
+            if weight is not None:
+                wrows[t - 1][s] = _weight_value(weight, f"({s}, {t})")
+            weights = tuple(tuple(row) for row in wrows)
+        return dataclasses.replace(self, ops=tuple(tuple(row) for row in rows), weights=weights)
 
-    def with_edge(self, s: int, t: int, op: Op | int | str = Op.SKIP) -> Motif:
-        """This motif plus a new ``op`` edge ``s -> t`` (the pair must have no edge yet).
+    def with_edge(self, s: int, t: int, op: Op | int | str = Op.SKIP, weight: float | None = None) -> Motif:
+        """This motif plus a new ``op`` edge ``s -> t`` of weight ``weight`` (the pair must have no edge).
 
-        >>> str(Motif.parse("1_02").with_edge(0, 2, "skip"))
-        '1_12'
+        >>> str(Motif.parse("1_02").with_edge(0, 2, "skip")), str(Motif.parse("1_02").with_edge(0, 2, 1, 0.5))
+        ('1_12', '1_1(0.5)2')
         """
         s, t = self._pair(s, t)
         new = Op.coerce(op, where=f"edge ({s}, {t})")
@@ -560,7 +568,7 @@ class Motif:
             raise MotifError(
                 f"{self!s} already has a {old.name.lower()} edge ({s}, {t}); use replace_edge to change it"
             )
-        return self._set(s, t, new)
+        return self._set(s, t, new, weight)
 
     def without_edge(self, s: int, t: int) -> Motif:
         """This motif with the edge ``s -> t`` removed (the pair must carry an edge).
@@ -573,8 +581,8 @@ class Motif:
             raise MotifError(f"{self!s} has no edge ({s}, {t}) to remove")
         return self._set(s, t, Op.ZERO)
 
-    def replace_edge(self, s: int, t: int, op: Op | int | str) -> Motif:
-        """This motif with the existing edge ``s -> t`` given the op ``op`` (``"zero"`` removes it).
+    def replace_edge(self, s: int, t: int, op: Op | int | str, weight: float | None = None) -> Motif:
+        """The existing edge ``s -> t`` given the op ``op`` (``"zero"`` removes it); weight kept unless given.
 
         >>> str(Motif.parse("2_21_112").replace_edge(0, 1, "skip"))
         '1_21_112'
@@ -583,7 +591,7 @@ class Motif:
         new = Op.coerce(op, where=f"edge ({s}, {t})")
         if self.ops[t - 1][s] is Op.ZERO:
             raise MotifError(f"{self!s} has no edge ({s}, {t}) to replace; use with_edge to add one")
-        return self._set(s, t, new)
+        return self._set(s, t, new, weight)
 
     def neighbours(self, add: bool = True, remove: bool = True, replace: bool = True) -> Iterator[EdgeChange]:
         """Every motif one edge away: each pair ``s < t`` in turn, with each other op it could carry.
@@ -617,11 +625,15 @@ class Motif:
         shift = self.output
         n = self.n_nodes + nxt.output
         if n > MAX_NODES:
-            raise MotifError(f"{self!s} then {nxt!s} would have {n} nodes; the maximum is {MAX_NODES}")
+            raise MotifError(f"a {self.n_nodes}-node motif then a {nxt.n_nodes}-node motif would have "
+                             f"{n} nodes; the maximum is {MAX_NODES}")
         rows = list(self.ops)
+        wrows = [tuple(r) for r in self._weight_rows()]
         for t in range(1, nxt.n_nodes):
             rows.append((Op.ZERO,) * shift + nxt.ops[t - 1])
-        return dataclasses.replace(self, ops=tuple(rows))
+            wrows.append((1.0,) * shift + tuple(nxt.weight(s, t) for s in range(t)))
+        weighted = self.weights is not None or nxt.weights is not None
+        return dataclasses.replace(self, ops=tuple(rows), weights=tuple(wrows) if weighted else None)
 
     def __rshift__(self, other: object) -> Motif:
         if not isinstance(other, (Motif, str)):

@@ -237,6 +237,7 @@ class Case:
     spec: Any = None
     _kernels: Callable[[Motif], np.ndarray] | None = field(default=None, repr=False)
     _scale: float = field(default=0.0, repr=False)
+    _estimated: bool = field(default=False, repr=False)  # kernels from finite networks
 
     @property
     def motif(self) -> Motif:
@@ -288,6 +289,22 @@ class Case:
     def lambda_min(self, motif: Motif | str | None = None) -> float:
         """Least eigenvalue of :meth:`kernel`."""
         return float(np.linalg.eigvalsh(self.kernel(motif))[0])
+
+    def ntk(self, motif: Motif | str | None = None, readout: bool = True) -> np.ndarray:
+        """The output NTK (N x N) of ``motif`` at these inputs (:func:`dagnngp.numerics.ntk`).
+
+        Monte Carlo confirmation estimates NNGP kernels only; a claim that reads the NTK is confirmed by
+        the analytic kernels alone (``confirm=None``).
+        """
+        from dagnngp.numerics.reference import ntk
+
+        if self._estimated:
+            raise ValueError("Monte Carlo confirmation covers claims about the NNGP kernel (case.kernel); "
+                             "register a claim that reads case.ntk with confirm=None")
+        m = self.motif if motif is None else Motif.coerce(motif)
+        K = np.asarray(ntk(m, self.K0, self.mu0, spec=self.spec, readout=readout, backend="numpy").ntk)
+        self._scale = max(self._scale, float(np.abs(K).max(initial=0.0)))
+        return K
 
 
 def _analytic_kernel(m: Motif, inputs: Inputs, spec: Any) -> np.ndarray:
@@ -440,13 +457,13 @@ def _confirm(fn: Callable[[Case], object], case: Case, mc: MonteCarlo, quick: bo
         return runs[m]
 
     # the point estimate from the mean Grams runs the networks of every motif the claim reads
-    point, _ = _margin(fn(Case(case.motifs, case.inputs, spec, lambda m: run(m).mean)))
+    point, _ = _margin(fn(Case(case.motifs, case.inputs, spec, lambda m: run(m).mean, _estimated=True)))
     totals = {m: r.samples.sum(axis=0) for m, r in runs.items()}
     loo = []
     for i in range(draws):  # jackknife: leave draw i out of every motif's average
         def held_out(m: Motif, i: int = i) -> np.ndarray:
             return (totals[m] - runs[m].samples[i]) / (draws - 1)
-        loo.append(_margin(fn(Case(case.motifs, case.inputs, spec, held_out)))[0])
+        loo.append(_margin(fn(Case(case.motifs, case.inputs, spec, held_out, _estimated=True)))[0])
     loo_arr = np.array(loo)
     stderr = math.sqrt((draws - 1) / draws * float(((loo_arr - loo_arr.mean()) ** 2).sum()))
     alpha = family_alpha()

@@ -19,6 +19,7 @@ from dagnngp.proofs_check.checks import CHECKS, run_checks
 from dagnngp.proofs_check.lemmas import (
     MonteCarlo,
     at_least,
+    at_most,
     correlations,
     edge_additions,
     every_motif,
@@ -260,3 +261,16 @@ def test_drawn_motifs_are_searched_too():
     (outcome,) = run_checks(only="drawn")
     assert outcome.status == "FAILS"
     assert outcome.evidence["minimal_counterexample"]["motifs"] == ["2_02_002"]
+
+
+def test_claims_may_read_the_ntk_but_monte_carlo_confirms_nngp_claims_only():
+    # with a trained readout the NTK is K_H + Theta_H with Theta_H PSD, so lambda_min(NTK) >= lambda_min(K)
+    register_check("ntk-above-nngp", "lambda_min(NTK) >= lambda_min(NNGP)", space=every_motif(3))(
+        lambda case: at_least(np.linalg.eigvalsh(case.ntk())[0], case.lambda_min()))
+    (outcome,) = run_checks(only="ntk-above-nngp")
+    assert outcome.status == "holds", outcome.detail
+    register_check("ntk-mc", "NTK diagonal below 1", space=["2"], inputs=correlations([0.0]), expected=False,
+                   confirm=MonteCarlo(quick_width=64, quick_draws=4))(
+        lambda case: at_most(case.ntk()[0, 0], 1.0))
+    (outcome,) = run_checks(only="ntk-mc")
+    assert outcome.status == "ERROR" and "covers claims about the NNGP" in outcome.detail

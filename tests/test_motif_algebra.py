@@ -136,3 +136,17 @@ def test_builder_errors(call, fragment):
     with pytest.raises(MotifError) as err:
         call()
     assert fragment in str(err.value)
+
+
+def test_edits_and_composition_keep_edge_weights():
+    m = Motif.parse("1_2(0.5)1")
+    edited = m.without_edge(1, 2).with_edge(1, 2, "linear", weight=3.0)
+    assert edited.weight(0, 2) == 0.5 and edited.weight(1, 2) == 3.0
+    assert m.replace_edge(0, 2, "skip").weight(0, 2) == 0.5  # the op changes, the weight stays
+    assert m.replace_edge(0, 2, "skip", weight=2.0).weight(0, 2) == 2.0
+    assert not m.without_edge(0, 2).weighted  # a removed edge takes its weight with it
+    c = Motif.parse("2") >> m
+    assert c.n_nodes == 4 and c.weight(1, 3) == 0.5 and c.weight(0, 1) == 1.0
+    assert str(m >> "2") == "1_2(0.5)1_002"
+    with pytest.raises(MotifError, match="weight"):
+        Motif.parse("1_02").with_edge(0, 2, "skip", weight=float("nan"))
