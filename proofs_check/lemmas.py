@@ -629,14 +629,14 @@ def register_check(
     """Decorator: register the claim ``func(case) -> margin`` as the check ``name``.
 
     ``space`` (default :func:`every_motif` of 4 nodes) and ``inputs`` (default :func:`correlations`
-    at -0.5, 0, 0.5, 0.9) say where to look; both finite means a census of every case, a Hypothesis
-    strategy for either means a search of ``max_examples`` examples (a quarter of them, at least 25,
-    with ``--quick``).  ``expected=False`` declares a claim known to be false (its counterexample is an
-    *expected failure*).  ``confirm=MonteCarlo(...)`` confirms a counterexample with finite networks;
-    without it a counterexample is confirmed by the analytic kernels alone.  ``spec`` is a
-    :class:`~dagnngp.theory.spec.KernelSpec` for the kernels (activation, ``c_sigma``, ``sigma_b``,
-    model).  A case holds when its margin is ``>= -rtol`` times the largest kernel entry it read
-    (at least 1).  ``replace=True`` replaces a check of the same name.
+    at -0.5, 0, 0.5, 0.9) say where to look: both finite means a census of every case; a Hypothesis
+    strategy for either means a derandomised search of ``max_examples`` examples (``--quick``
+    changes only the Monte Carlo sizes).  ``expected=False`` declares a claim known to be false
+    (its counterexample is an *expected failure*).  ``confirm=MonteCarlo(...)`` confirms a
+    counterexample with finite networks; without it the analytic kernels alone decide.  ``spec``
+    is a :class:`~dagnngp.theory.spec.KernelSpec` for the kernels (activation, ``c_sigma``,
+    ``sigma_b``, model).  A case holds when its margin is ``>= -rtol`` times the largest kernel
+    entry it read (at least 1).  ``replace=True`` replaces a check of the same name.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a check needs a non-empty name")
@@ -665,7 +665,7 @@ def register_check(
 
         def run(quick: bool) -> Verdict:
             return _run_claim(fn, motif_space, input_sets, spec, rtol, confirm, expected, quick,
-                              max(25, max_examples // 4) if quick else max_examples)
+                              max_examples)
 
         run._claim = fn  # type: ignore[attr-defined]
         CHECKS[name] = Check(name, claims, statement, _inputs_text(input_sets, motif_space), expected,
