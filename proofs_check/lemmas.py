@@ -295,6 +295,10 @@ class Case:
 
         Monte Carlo confirmation estimates NNGP kernels only; a claim that reads the NTK is confirmed by
         the analytic kernels alone (``confirm=None``).
+
+        >>> case = Case((Motif.parse("2"),), correlations([0.0])[0])
+        >>> float(case.ntk()[0, 0])  # K + Theta_H: 1 + 1 on the diagonal
+        2.0
         """
         from dagnngp.numerics.reference import ntk
 
@@ -428,6 +432,9 @@ class MonteCarlo:
     and ``quick_draws`` are used by ``--quick``.  The check's false-alarm rate
     (:func:`~dagnngp.proofs_check.registry.family_alpha`) is split evenly between the margin test and the
     kernel comparisons.
+
+    >>> MonteCarlo(width=4096).quick_width
+    1024
     """
 
     width: int = 2048
@@ -637,6 +644,15 @@ def register_check(
     is a :class:`~dagnngp.theory.spec.KernelSpec` for the kernels (activation, ``c_sigma``,
     ``sigma_b``, model).  A case holds when its margin is ``>= -rtol`` times the largest kernel
     entry it read (at least 1).  ``replace=True`` replaces a check of the same name.
+
+    >>> @register_check("demo-one-input", "a one-edge chain keeps the diagonal", space=["2"],
+    ...                 inputs=[np.array([[3.0, -4.0]])])
+    ... def keeps(case):
+    ...     return at_least(case.kernel()[0, 0], case.K0[0, 0])
+    >>> from dagnngp.proofs_check import run_checks
+    >>> run_checks(only="demo-one-input")[0].detail
+    'holds: every one of 1 cases (1 listed motif case(s)); min margin 0'
+    >>> unregister_check("demo-one-input")
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a check needs a non-empty name")
@@ -676,7 +692,13 @@ def register_check(
 
 
 def unregister_check(name: str) -> None:
-    """Remove a registered user or plug-in check (built-in checks cannot be removed)."""
+    """Remove a registered user or plug-in check (built-in checks cannot be removed).
+
+    >>> unregister_check("rule12-upper-bound")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'rule12-upper-bound' is a built-in check; it cannot be removed
+    """
     chk = CHECKS.get(name)
     if chk is None:
         raise ValueError(f"no check named {name!r}")
@@ -757,6 +779,9 @@ def load_plugins(group: str = ENTRY_POINT_GROUP) -> list[str]:
     An entry point names a module (importing it registers its checks) or a callable (called with no
     arguments).  One that fails to load becomes a check ``plugin:NAME`` whose verdict is ``ERROR``,
     so ``dagnngp check`` reports it instead of crashing.
+
+    >>> load_plugins()  # nothing new: installed plug-ins loaded when the checks were imported
+    []
     """
     before = set(CHECKS)
     for ep in importlib.metadata.entry_points(group=group):
@@ -779,6 +804,11 @@ def load_check_file(target: str) -> list[str]:
 
     Returns the names of the checks it added; raises ``ValueError`` with a one-line message when the
     file or module cannot be loaded.
+
+    >>> load_check_file("no/such/lemmas.py")
+    Traceback (most recent call last):
+    ...
+    ValueError: no such file: no/such/lemmas.py
     """
     before = set(CHECKS)
     path = Path(target)
