@@ -274,3 +274,21 @@ def test_claims_may_read_the_ntk_but_monte_carlo_confirms_nngp_claims_only():
         lambda case: at_most(case.ntk()[0, 0], 1.0))
     (outcome,) = run_checks(only="ntk-mc")
     assert outcome.status == "ERROR" and "covers claims about the NNGP" in outcome.detail
+
+
+def test_report_lists_user_checks_with_their_source(monkeypatch, tmp_path):
+    from dagnngp.report.analysis import verdict_record
+    from dagnngp.report.sections import checks as section
+    from dagnngp.report.settings import Settings
+
+    register_check("skip-at-issue-inputs", "adding a skip edge never lowers lambda_min",
+                   space=[("1_02", "1_12")], inputs=[ISSUE_X], expected=False)(skip_claim)
+    monkeypatch.setattr(section, "run_check_suite", lambda quick: [
+        verdict_record(o) for o in run_checks(only=["lemma3.3-2x2-closed-form", "skip-at-issue-inputs"])])
+    out = section.run(Settings(out_dir=tmp_path))
+    (tab,) = out["tables"]
+    text = json.dumps(tab)
+    assert "source" in text and "user" in text and "built-in" in text
+    assert any("1 of the checks are your own" in line and "1 found a counterexample" in line
+               for line in out["summary"])
+    assert out["summary"][0].startswith("1 checks of the paper's lemmas")
