@@ -155,13 +155,19 @@ def _as_inputs(value: object) -> Inputs:
 
     if isinstance(value, Inputs):
         return value
-    if isinstance(value, tuple) and len(value) == 2:
+    if _is_gram_pair(value):
         K0 = np.asarray(value[0], dtype=float)
         mu0 = np.zeros(K0.shape[0]) if value[1] is None else np.asarray(value[1], dtype=float)
         return Inputs(K0, mu0)
     X = np.asarray(value, dtype=float)
     K0, mu0 = inputs_to_gram(X)
     return Inputs(K0, mu0, X=X)
+
+
+def _is_gram_pair(value: object) -> bool:
+    """A ``(K0, mu0)`` tuple: a square 2-D ``K0`` and a 1-D (or ``None``) ``mu0``."""
+    return (isinstance(value, tuple) and len(value) == 2 and np.ndim(value[0]) == 2
+            and (value[1] is None or np.ndim(value[1]) == 1))
 
 
 def correlations(values: Iterable[float]) -> list[Inputs]:
@@ -414,8 +420,7 @@ def _inputs(inputs: object) -> list[Inputs] | Any:
         return correlations([-0.5, 0.0, 0.5, 0.9])
     if _is_strategy(inputs):
         return inputs
-    if isinstance(inputs, (Inputs, np.ndarray)) or (isinstance(inputs, tuple) and len(inputs) == 2
-                                                     and np.ndim(inputs[0]) == 2):
+    if isinstance(inputs, (Inputs, np.ndarray)) or _is_gram_pair(inputs):
         return [_as_inputs(inputs)]
     out = [_as_inputs(v) for v in inputs]  # type: ignore[union-attr]
     if not out:
@@ -550,7 +555,7 @@ def _search(fn: Callable[[Case], object], space: Any, inputs: Any, spec: Any, rt
     from hypothesis import strategies as st
 
     motif_st = st.sampled_from(space.cases) if isinstance(space, MotifSpace) else space.map(
-        lambda m: (m,) if isinstance(m, Motif) else tuple(m))
+        lambda m: (Motif.coerce(m),) if isinstance(m, (Motif, str)) else tuple(Motif.coerce(x) for x in m))
     input_st = st.sampled_from(inputs) if isinstance(inputs, list) else inputs.map(_as_inputs)
     seen = [0]
     worst = [math.inf]

@@ -292,3 +292,17 @@ def test_report_lists_user_checks_with_their_source(monkeypatch, tmp_path):
     assert any("1 of the checks are your own" in line and "1 found a counterexample" in line
                for line in out["summary"])
     assert out["summary"][0].startswith("1 checks of the paper's lemmas")
+
+
+def test_inputs_may_be_raw_sets_or_gram_pairs_and_drawn_motifs_may_be_strings():
+    X = np.array([[1.0, 0.0], [0.6, 0.8]])
+    K0, mu0 = inputs_to_gram(X)
+    register_check("forms", "the diagonal of a linear edge is the input's squared norm",
+                   space=st.sampled_from(["2", "2_02"]), inputs=[X, (K0, mu0), (K0, None)])(
+        lambda case: at_least(case.kernel()[0, 0], case.K0[0, 0]))
+    register_check("two-raw-sets", "s", space=["2"], inputs=(X, 2 * X))(
+        lambda case: at_least(case.kernel()[1, 1], case.K0[1, 1]))
+    outcomes = {o.name: o for o in run_checks(only=["forms", "two-raw-sets"])}
+    assert outcomes["forms"].status == "holds", outcomes["forms"].detail
+    assert outcomes["two-raw-sets"].status == "holds"
+    assert outcomes["two-raw-sets"].evidence["census"]["input_sets"] == 2
