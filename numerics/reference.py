@@ -33,6 +33,7 @@ import numpy as np
 
 from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
+from dagnngp.numerics.dual import gram_gap
 from dagnngp.numerics.engine import run_program
 from dagnngp.numerics.validate import (
     check_c_sigma,
@@ -451,7 +452,11 @@ def _kernel_array_api(m: Motif, K0, mu0, model: str, act: ActivationMaps, c_sigm
     relu = _Maps(lambda K: relu_dual_xp(K, xp, c_sigma), lambda d: relu_mean_xp(d, xp, c_sigma),
                  act.derivative)
     dual, mean, tangent = edge_maps(relu, sigma_b, edge, diagonal)
-    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, tangent=tangent, xp=xp)
+    K0s = 0.5 * (K0 + cross_t(xp, K0))
+    gaps = None
+    if readout is not None:  # the NTK reads 1 - C from the gaps (see _evaluate)
+        gaps = (gram_gap(xp, K0s), *edge_gap_maps(act, sigma_b, edge, diagonal))
+    pairs, vecs = run_program(program, K0s, mu_x, dual, mean, tangent=tangent, xp=xp, gaps=gaps)
 
     def sym(K):
         return 0.5 * (K + cross_t(xp, K))
@@ -503,6 +508,49 @@ def edge_maps(act: ActivationMaps | _Maps, sigma_b: float, edge: str, diagonal=n
     return dual, mean, tangent
 
 
+def edge_gap_maps(act: ActivationMaps, sigma_b: float, edge: str, diagonal=np.diagonal) -> tuple:
+    """``(dual_gap, tangent_gap)``: :func:`edge_maps`' maps carrying gaps (see :func:`run_program`).
+
+    The bias shifts every entry of a Gram alike, so it leaves gaps unchanged.  A
+    ``Tangent``'s output ``e * Q`` has the gap ``(sqrt(e_ii Q_ii) - sqrt(e_jj Q_jj))^2 / 2 +
+    sqrt(e_ii e_jj) (sqrt(Q_ii Q_jj) - Q_ij) + Q_ij (sqrt(e_ii e_jj) - e_ij)``, each term free of
+    cancellation; ``Q = P + Theta`` (post) or ``Theta`` (pre).
+    """
+    sb2 = sigma_b * sigma_b
+    post = edge == "post"
+
+    def dual_gap(K, E):
+        out, gap = act.dual_gap(K + sb2 if (sb2 and post) else K, E)
+        return (out + sb2 if (sb2 and not post) else out), gap
+
+    def tangent_gap(x, theta):
+        K, E = x
+        P = K + sb2 if (sb2 and post) else K
+        e, drop = act.derivative_gap(P, E)
+        if post:
+            Q, EQ = (P, E) if theta is None else (P + theta[0], E + theta[1])
+        else:
+            Q, EQ = theta
+        de, dq = diagonal(e), diagonal(Q)
+        xp = _namespace_of(K)
+        rq = xp.sqrt(xp.clip(dq, 0.0, None))
+        re_ = xp.sqrt(xp.clip(de, 0.0, None))
+        a = re_ * rq
+        gap = (0.5 * (a[:, None] - a[None, :]) ** 2
+               + (re_[:, None] * re_[None, :]) * (EQ - 0.5 * (rq[:, None] - rq[None, :]) ** 2) + Q * drop)
+        return e * Q, gap
+
+    return dual_gap, tangent_gap
+
+
+def _namespace_of(x):
+    if isinstance(x, np.ndarray):
+        return np
+    from dagnngp.numerics.xp import array_namespace
+
+    return array_namespace(x)
+
+
 def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float, edge: str,
               all_nodes: bool, readout: bool | None = None) -> NNGPResult | NTKResult:
     """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
@@ -511,8 +559,12 @@ def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float
     keep_p = (set(program.node_gram) | set(program.cross.values())
               | {r for r in program.node_ntk if r is not None}) if all_nodes else ()
     keep_v = {r for r in program.node_mean if r is not None} if all_nodes else ()
+    gaps = None
+    if readout is not None and act.dual_gap is not None and act.derivative_gap is not None:
+        # the NTK's derivative map reads 1 - C: carry the gaps so that it keeps its digits as C -> 1
+        gaps = (gram_gap(np, K0), *edge_gap_maps(act, sigma_b, edge))
     pairs, vecs = run_program(program, K0, mu0, dual, mean, tangent=tangent, keep_pairs=keep_p,
-                              keep_vecs=keep_v)
+                              keep_vecs=keep_v, gaps=gaps)
     zeros = np.zeros_like(mu0)
 
     def sym(K: np.ndarray) -> np.ndarray:

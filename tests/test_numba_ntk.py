@@ -145,9 +145,15 @@ def _compare(m, K0, mu0, model, edge, readout, c_sigma, sigma_b, rtol=1e-13) -> 
     kw = dict(model=model, edge=edge, readout=readout, c_sigma=c_sigma, sigma_b=sigma_b)
     ref = ntk(m, K0, mu0, backend="numpy", **kw)
     got = ntk(m, K0, mu0, backend="numba", **kw)
+    # the derivative map has a square-root singularity at C = +-1: an input rounding of one ulp moves the
+    # NTK by ~ulp / sqrt(1 - |C|), whichever backend computes it, so near-parallel pairs get that much more
+    d0 = np.maximum(np.diagonal(K0), 0.0)
+    s0 = np.sqrt(np.multiply.outer(d0, d0))
+    c0 = np.abs(np.divide(K0, s0, out=np.zeros_like(K0), where=s0 > 0))
+    cond = {"ntk": 1.0 + 1e-3 / np.sqrt(np.maximum(1.0 - c0, 1e-30)), "nngp": 1.0}
     for what, g, r in (("ntk", got.ntk, ref.ntk), ("nngp", got.nngp, ref.nngp)):
         d = np.maximum(np.diagonal(r), 0.0)
-        scale = np.sqrt(np.multiply.outer(d, d))  # entries compared at their natural scale
+        scale = np.sqrt(np.multiply.outer(d, d)) * cond[what]  # entries compared at their natural scale
         err = np.abs(g - r)
         worst = np.max(err / np.where(scale > 0, scale, 1.0))
         assert np.all(err <= rtol * scale), f"{m} {kw} {what}: worst {worst}"
