@@ -112,8 +112,6 @@ def run_program(
     ``1 - C`` from the gaps, which keeps its digits as ``C -> 1`` where ``1 - K_ij /
     sqrt(K_ii K_jj)`` does not (the NTK's derivative map needs it).
     """
-    if gaps is not None:
-        return _run_with_gaps(program, K0, mu0, mean, gaps, xp, keep_pairs, keep_vecs)
     if xp is None:
         import numpy as xp
     keep_p = set(keep_pairs) | {program.output}
@@ -125,17 +123,29 @@ def run_program(
     pair_last, vec_last = last_uses(program)
     pairs: dict[int, Any] = {0: K0}
     vecs: dict[int, Any] = {0: mu0}
+    gap: dict[int, Any] = {}
+    if gaps is not None:
+        gap[0], dual_gap, tangent_gap = gaps
     for k, ins in enumerate(program.instructions):
         if isinstance(ins, Dual):
-            pairs[ins.out] = dual(pairs[ins.src])
+            if gaps is None:
+                pairs[ins.out] = dual(pairs[ins.src])
+            else:
+                pairs[ins.out], gap[ins.out] = dual_gap(pairs[ins.src], gap[ins.src])
         elif isinstance(ins, Mean):
             vecs[ins.out] = mean(pairs[ins.src])
         elif isinstance(ins, Tangent):
-            if tangent is None:
+            if gaps is not None:
+                theta = None if ins.ntk < 0 else (pairs[ins.ntk], gap[ins.ntk])
+                pairs[ins.out], gap[ins.out] = tangent_gap((pairs[ins.src], gap[ins.src]), theta)
+            elif tangent is None:
                 raise ValueError("this program carries the NTK: run_program needs tangent=")
-            pairs[ins.out] = tangent(pairs[ins.src], None if ins.ntk < 0 else pairs[ins.ntk])
+            else:
+                pairs[ins.out] = tangent(pairs[ins.src], None if ins.ntk < 0 else pairs[ins.ntk])
         elif isinstance(ins, Comb):
             pairs[ins.out] = _comb(ins, pairs, vecs, K0, xp)
+            if gaps is not None:
+                gap[ins.out] = _comb_gap(ins, gap, vecs, K0, xp)
         else:
             acc = None
             for coef, r in ins.terms:
@@ -144,46 +154,7 @@ def run_program(
             vecs[ins.out] = mu0 * 0 if acc is None else acc
         for r in [r for r in pairs if r not in keep_p and pair_last.get(r, -1) <= k]:
             del pairs[r]
-        for r in [r for r in vecs if r not in keep_v and vec_last.get(r, -1) <= k]:
-            del vecs[r]
-    return pairs, vecs
-
-
-def _run_with_gaps(program: Program, K0: Any, mu0: Any, mean: Callable[[Any], Any], gaps: tuple,
-                   xp: Any, keep_pairs: Iterable[int], keep_vecs: Iterable[int]) -> tuple[dict, dict]:
-    """:func:`run_program` with each pair register's gap carried beside it (see there)."""
-    if xp is None:
-        import numpy as xp
-    E0, dual_gap, tangent_gap = gaps
-    keep_p = set(keep_pairs) | {program.output}
-    if program.ntk_output is not None:
-        keep_p.add(program.ntk_output)
-    keep_v = set(keep_vecs)
-    if program.node_mean[-1] is not None:
-        keep_v.add(program.node_mean[-1])
-    pair_last, vec_last = last_uses(program)
-    pairs: dict[int, Any] = {0: K0}
-    gap: dict[int, Any] = {0: E0}
-    vecs: dict[int, Any] = {0: mu0}
-    for k, ins in enumerate(program.instructions):
-        if isinstance(ins, Dual):
-            pairs[ins.out], gap[ins.out] = dual_gap(pairs[ins.src], gap[ins.src])
-        elif isinstance(ins, Mean):
-            vecs[ins.out] = mean(pairs[ins.src])
-        elif isinstance(ins, Tangent):
-            theta = None if ins.ntk < 0 else (pairs[ins.ntk], gap[ins.ntk])
-            pairs[ins.out], gap[ins.out] = tangent_gap((pairs[ins.src], gap[ins.src]), theta)
-        elif isinstance(ins, Comb):
-            pairs[ins.out] = _comb(ins, pairs, vecs, K0, xp)
-            gap[ins.out] = _comb_gap(ins, gap, vecs, K0, xp)
-        else:
-            acc = None
-            for coef, r in ins.terms:
-                term = vecs[r] if coef == 1 else coef * vecs[r]
-                acc = term + 0 if acc is None else acc + term
-            vecs[ins.out] = mu0 * 0 if acc is None else acc
-        for r in [r for r in pairs if r not in keep_p and pair_last.get(r, -1) <= k]:
-            del pairs[r], gap[r]
+            gap.pop(r, None)
         for r in [r for r in vecs if r not in keep_v and vec_last.get(r, -1) <= k]:
             del vecs[r]
     return pairs, vecs
