@@ -38,7 +38,14 @@ import numpy as np
 from dagnngp.motif import Motif
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
-__all__ = ["DEFAULT_MAX_BYTES", "KINDS", "TrainTestKernels", "cross_kernel", "kernel_diag", "train_test_kernels"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "KINDS",
+    "TrainTestKernels",
+    "cross_kernel",
+    "kernel_diag",
+    "train_test_kernels",
+]
 
 #: Default cap (bytes) on the working memory of one block, besides the inputs and the result.
 DEFAULT_MAX_BYTES = 256 * 2**20
@@ -126,7 +133,8 @@ def _pair(X1: Any, X2: Any) -> tuple[Any, Any]:
     if _is_numpy(X1) != _is_numpy(X2):
         raise ValueError("X1 and X2 must come from the same array library (both NumPy, or both CuPy, ...)")
     if X1.shape[1] != X2.shape[1]:
-        raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")
+        raise ValueError("X1 and X2 must have the same number of features, "
+                         f"got {X1.shape[1]} and {X2.shape[1]}")
     return X1, X2
 
 
@@ -203,7 +211,7 @@ def _splits(n: int, size: int) -> list[tuple[int, int]]:
 
 
 def _generic(m: Motif, X1: Any, X2: Any | None, kinds: tuple[str, ...], opts: _Options) -> dict[str, Any]:
-    """``K(X1, X2)`` (``X2=None``: ``K(X1, X1)``) from engine calls on joint subsets of at most ``n`` inputs."""
+    """``K(X1, X2)`` (``X2=None``: ``K(X1, X1)``) from engine calls on joint subsets that fit."""
     n = _block_size(m, kinds, 8, opts.max_bytes)
     n1 = X1.shape[0]
     if X2 is None:
@@ -332,8 +340,8 @@ def cross_kernel(
     """
     m = Motif.coerce(motif)
     kind = _check_kind(kind)
-    opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width, backend,
-                    max_bytes)
+    opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width,
+                    backend, max_bytes)
     X1, X2 = _pair(X1, X2)
     if _numba_fits(X1, X2, kind, opts):
         return _cross_numba(m, X1, X2, opts)
@@ -368,8 +376,8 @@ def kernel_diag(
     kind = _check_kind(kind)
     if isinstance(block, bool) or not isinstance(block, int | np.integer) or block < 1:
         raise ValueError(f"block must be a positive int, got {block!r}")
-    opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width, backend,
-                    DEFAULT_MAX_BYTES)
+    opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width,
+                    backend, DEFAULT_MAX_BYTES)
     return _diagonals(m, _inputs(X, "X"), kind, opts, int(block))[kind]
 
 
@@ -442,8 +450,8 @@ def train_test_kernels(
     """
     m = Motif.coerce(motif)
     kind = _check_kind(kind)
-    opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width, backend,
-                    max_bytes)
+    opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width,
+                    backend, max_bytes)
     Xtr, Xte = _pair(X_train, X_test)
     n, k = Xtr.shape[0], Xte.shape[0]
     kinds = _out_kinds((kind,))
@@ -452,8 +460,8 @@ def train_test_kernels(
         test = {q: v[n:, n:] for q, v in res.items()}
         if not full_test:
             test = {q: (np.diagonal(v).copy() if _is_numpy(v) else _xp_diag(v)) for q, v in test.items()}
-        return TrainTestKernels({q: v[:n, :n] for q, v in res.items()}, {q: v[n:, :n] for q, v in res.items()},
-                                test, bool(full_test))
+        train = {q: v[:n, :n] for q, v in res.items()}
+        return TrainTestKernels(train, {q: v[n:, :n] for q, v in res.items()}, test, bool(full_test))
     train = _generic(m, Xtr, None, (kind,), opts)
     if kind == "nngp" and _numba_fits(Xte, Xtr, kind, opts):
         test_train = {"nngp": _cross_numba(m, Xte, Xtr, opts)}
