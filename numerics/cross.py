@@ -60,25 +60,25 @@ class _Options:
     """Everything besides the motif and the inputs, resolved once."""
 
     spec: KernelSpec
-    edge: str | None
     readout: bool
     width: int | None
     backend: str | None
     max_bytes: int
 
+    @property
+    def edge(self) -> str:
+        return self.spec.edge
+
     def call_kwargs(self) -> dict[str, Any]:
-        kw: dict[str, Any] = {"spec": self.spec, "backend": self.backend}
-        if self.edge is not None:  # older engines take no edge option; "post" is their only edge
-            kw["edge"] = self.edge
-        return kw
+        return {"spec": self.spec, "backend": self.backend}
 
 
 def _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width, backend,
              max_bytes) -> _Options:
     spec = resolve_spec(spec, model=model, c_sigma=c_sigma, activation=activation, sigma_b=sigma_b,
-                        activation_params=activation_params)
-    if edge is not None and edge not in ("post", "pre"):
-        raise ValueError(f"edge={edge!r} is not known; use 'post' (the default) or 'pre'")
+                        activation_params=activation_params, edge=edge)
+    if spec.edge not in ("post", "pre"):
+        raise ValueError(f"edge={spec.edge!r} is not known; use 'post' (the default) or 'pre'")
     if not isinstance(readout, bool | np.bool_):
         raise ValueError(f"readout must be True or False, got {readout!r}")
     if width is not None and (isinstance(width, bool) or not isinstance(width, int | np.integer)):
@@ -87,7 +87,7 @@ def _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge,
         raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'numba' or None (automatic)")
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int | np.integer) or max_bytes <= 0:
         raise ValueError(f"max_bytes must be a positive int (bytes), got {max_bytes!r}")
-    return _Options(spec, edge, bool(readout), None if width is None else int(width), backend, int(max_bytes))
+    return _Options(spec, bool(readout), None if width is None else int(width), backend, int(max_bytes))
 
 
 def _check_kind(kind: str) -> str:
@@ -163,16 +163,11 @@ def _gram_and_means(X: Any, opts: _Options) -> tuple[Any, Any]:
 def _evaluate(m: Motif, X: Any, kinds: tuple[str, ...], opts: _Options) -> dict[str, Any]:
     """The output kernels of the joint set ``X`` by the public engines (``nngp`` / ``ntk``)."""
     K0, mu0 = _gram_and_means(X, opts)
+    from dagnngp.numerics.reference import nngp, ntk
+
     if "ntk" in kinds:
-        try:
-            from dagnngp.numerics import ntk
-        except ImportError:
-            raise ValueError("kind='ntk' needs dagnngp.numerics.ntk, which this installation lacks; "
-                             "use kind='nngp'") from None
         res = ntk(m, K0, mu0, readout=opts.readout, **opts.call_kwargs())
         return {"nngp": res.nngp, "ntk": res.ntk}
-    from dagnngp.numerics.reference import nngp
-
     return {"nngp": nngp(m, K0, mu0, **opts.call_kwargs()).output}
 
 
@@ -327,7 +322,7 @@ def cross_kernel(
     (zero padded to ``width``, default ``d``), so the exact model's means are those
     of the inputs; with ``edge="pre"`` the input node is the centred field of
     covariance ``X X^T``.  The kernel options (``model``, ``c_sigma``,
-    ``activation``, ``sigma_b``, ``activation_params``, ``spec``, ``edge``,
+    ``activation``, ``sigma_b``, ``activation_params``, ``edge``, ``spec``,
     ``backend``) mean what they mean for :func:`dagnngp.numerics.nngp`.
 
     ``max_bytes`` caps the working memory of each block (the result itself,
