@@ -218,11 +218,11 @@ def _generic(m: Motif, X1: Any, X2: Any | None, kinds: tuple[str, ...], opts: _O
         for p, (a0, a1) in enumerate(blocks):
             for b0, b1 in blocks[p:]:
                 if b0 == a0:
-                    res = _evaluate(m, X1[a0:a1], kinds, opts)
+                    res = _evaluate(m, X1[a0:a1, :], kinds, opts)
                     for k in out:
                         out[k][a0:a1, a0:a1] = res[k]
                     continue
-                res = _evaluate(m, _concat(X1[a0:a1], X1[b0:b1]), kinds, opts)
+                res = _evaluate(m, _concat(X1[a0:a1, :], X1[b0:b1, :]), kinds, opts)
                 na = a1 - a0
                 for k in out:
                     out[k][a0:a1, b0:b1] = res[k][:na, na:]
@@ -238,7 +238,7 @@ def _generic(m: Motif, X1: Any, X2: Any | None, kinds: tuple[str, ...], opts: _O
     out = {k: _empty(X1, (n1, n2)) for k in _out_kinds(kinds)}
     for a0, a1 in _splits(n1, b1):
         for c0, c1 in _splits(n2, b2):
-            res = _evaluate(m, _concat(X1[a0:a1], X2[c0:c1]), kinds, opts)
+            res = _evaluate(m, _concat(X1[a0:a1, :], X2[c0:c1, :]), kinds, opts)
             na = a1 - a0
             for k in out:
                 out[k][a0:a1, c0:c1] = res[k][:na, na:]
@@ -268,9 +268,11 @@ def _cross_numba(m: Motif, X1: np.ndarray, X2: np.ndarray, opts: _Options) -> np
     from dagnngp.numerics.numba_cross import relu_cross_rows
     from dagnngp.numerics.numba_program import prepare
     from dagnngp.numerics.validate import check_c_sigma, check_finite_result
+    from dagnngp.theory.activations import check_variance
 
     spec = opts.spec
     c_sigma = check_c_sigma(spec.c_sigma)
+    check_variance(spec.activation, c_sigma, spec.params, stacklevel=4)  # as nngp warns
     sigma_b = float(spec.sigma_b)
     if not (np.isfinite(sigma_b) and sigma_b >= 0):
         raise ValueError(f"sigma_b must be a finite number >= 0, got {spec.sigma_b!r}")
@@ -380,7 +382,7 @@ def _diagonals(m: Motif, X: Any, kind: str, opts: _Options, block: int) -> dict[
     """The output kernels' diagonals, from engine calls on ``block`` inputs at a time."""
     parts: dict[str, list[Any]] = {q: [] for q in _out_kinds((kind,))}
     for a0, a1 in _splits(X.shape[0], block):
-        res = _evaluate(m, X[a0:a1], (kind,), opts)
+        res = _evaluate(m, X[a0:a1, :], (kind,), opts)
         for q in parts:
             parts[q].append(np.diagonal(res[q]).copy() if _is_numpy(res[q]) else _xp_diag(res[q]))
     if _is_numpy(X):

@@ -44,7 +44,12 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "MotifKernel":  # scikit-learn is optional: loaded only when the kernel is asked for
-        from dagnngp.gp.kernel import MotifKernel
-
+        try:
+            from dagnngp.gp.kernel import MotifKernel
+        except ImportError as exc:
+            if exc.name is None or not exc.name.startswith("sklearn"):
+                raise
+            raise ImportError("dagnngp.gp.MotifKernel needs scikit-learn, an optional dependency: "
+                              "pip install 'dagnngp[gp]' (or pip install scikit-learn)") from None
         return MotifKernel
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
