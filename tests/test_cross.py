@@ -53,7 +53,7 @@ def test_cross_is_the_joint_block(motif, backend):
 
 @pytest.mark.parametrize("motif", MOTIFS[1:])
 def test_numba_rectangle_beyond_one_chunk(motif):
-    """More columns than one 256-wide chunk and uneven rows: every entry of the rectangle is the joint block."""
+    """More columns than one 256-wide chunk, uneven rows: every entry of the rectangle is the joint block."""
     X1, X2 = _sets(3, n1=37, n2=300, d=3)
     ref = _joint(motif, X1, X2)[:37, 37:]
     assert _rel(cross_kernel(motif, X1, X2, backend="numba"), ref) < 1e-13
@@ -64,7 +64,7 @@ def test_blocks_equal_one_call(motif):
     """A max_bytes that forces many joint blocks changes nothing (rectangular and symmetric)."""
     X1, X2 = _sets(4, n1=31, n2=19)
     joint = _joint(motif, X1, X2)
-    small = 8 * (Motif_nodes(motif) + 4) * 12**2  # joint blocks of 12 inputs
+    small = 8 * (_n_nodes(motif) + 4) * 12**2  # joint blocks of 12 inputs
     K = cross_kernel(motif, X1, X2, backend="numpy", max_bytes=small)
     assert _rel(K, joint[:31, 31:]) < 1e-13
     S = cross_kernel(motif, X1, None, backend="numpy", max_bytes=small)
@@ -72,7 +72,7 @@ def test_blocks_equal_one_call(motif):
     np.testing.assert_array_equal(S, S.T)
 
 
-def Motif_nodes(motif: str) -> int:
+def _n_nodes(motif: str) -> int:
     from dagnngp import Motif
 
     return Motif.parse(motif).n_nodes
@@ -87,7 +87,7 @@ def test_ntk_cross_is_the_joint_block(readout, edge):
         K = cross_kernel(motif, X1, X2, kind="ntk", readout=readout, edge=edge)
         assert _rel(K, ref[:13, 13:]) < 1e-13
         Kb = cross_kernel(motif, X1, X2, kind="ntk", readout=readout, edge=edge,
-                          max_bytes=8 * 3 * (Motif_nodes(motif) + 4) * 8**2)
+                          max_bytes=8 * 3 * (_n_nodes(motif) + 4) * 8**2)
         assert _rel(Kb, ref[:13, 13:]) < 1e-13
 
 
