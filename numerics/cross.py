@@ -2,13 +2,13 @@
 
 Entry ``(i, j)`` of a motif's output Gram depends on inputs ``i`` and ``j`` only:
 the exact model's means are per input (``mu0_i = width^-1/2 sum_k x_ik``, as in
-:func:`dagnngp.numerics.inputs_to_gram`) and every node's diagonal is a function
+``dagnngp.numerics.inputs_to_gram``) and every node's diagonal is a function
 of its own input.  So the block ``K(X1, X2)`` of the Gram of the joint set
 ``[X1; X2]`` can be computed from any joint subset that holds both inputs, and
 memory stays bounded by evaluating it block by block:
 
 * the ReLU NNGP on the Numba backend runs the kernel of
-  :mod:`dagnngp.numerics.numba_program` on the rectangle ``X1 X2^T`` itself, in
+  ``dagnngp.numerics.numba_program`` on the rectangle ``X1 X2^T`` itself, in
   place, with the pre-pass (diagonals and means) of the joint set: no entry of
   ``K(X1, X1)`` or ``K(X2, X2)`` is formed;
 * every other case (any activation, the NTK, the NumPy backend, array-API arrays
@@ -319,13 +319,13 @@ def cross_kernel(
     """The output kernel ``K(X1, X2)`` (N1 x N2) between raw inputs ``X1`` (N1 x d) and ``X2`` (N2 x d).
 
     ``kind`` is ``"nngp"`` (the output's Gram) or ``"ntk"`` (its neural tangent
-    kernel; ``readout`` as in :func:`dagnngp.numerics.ntk`).  ``X2=None`` gives
-    ``K(X1, X1)``.  Inputs are placed as in :func:`dagnngp.numerics.inputs_to_gram`
+    kernel; ``readout`` as in ``dagnngp.numerics.ntk``).  ``X2=None`` gives
+    ``K(X1, X1)``.  Inputs are placed as in ``dagnngp.numerics.inputs_to_gram``
     (zero padded to ``width``, default ``d``), so the exact model's means are those
     of the inputs; with ``edge="pre"`` the input node is the centred field of
     covariance ``X X^T``.  The kernel options (``model``, ``c_sigma``,
     ``activation``, ``sigma_b``, ``activation_params``, ``edge``, ``spec``,
-    ``backend``) mean what they mean for :func:`dagnngp.numerics.nngp`.
+    ``backend``) mean what they mean for ``dagnngp.numerics.nngp``.
 
     ``max_bytes`` caps the working memory of each block (the result itself,
     N1 x N2, comes on top).  NumPy inputs give a NumPy result; array-API inputs
@@ -364,7 +364,7 @@ def kernel_diag(
 ) -> Any:
     """The diagonal ``K(x_i, x_i)`` of the output kernel (length N), in ``O(N x block)`` work.
 
-    Options as for :func:`cross_kernel`; the engine runs on ``block`` inputs at a time.
+    Options as for ``cross_kernel``; the engine runs on ``block`` inputs at a time.
 
     >>> kernel_diag("1_01_222", [[1.0, 0.0], [0.0, 2.0]]).round(5).tolist()
     [4.90986, 19.63944]

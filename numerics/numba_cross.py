@@ -1,11 +1,11 @@
 """The Numba kernel on a rectangle: ``K(X1, X2)`` without the blocks ``K(X1, X1)``, ``K(X2, X2)``.
 
-The pre-pass of :func:`dagnngp.numerics.numba_program.prepare` runs on the joint
+The pre-pass of ``dagnngp.numerics.numba_program.prepare`` runs on the joint
 set ``[X2; X1]``, so column ``j`` of the rectangle reads input ``j`` of the
 pre-pass and row ``i`` reads input ``n2 + i``; the entries are then computed by
-the same per-chunk interpreter (:func:`~dagnngp.numerics.numba_program._chunk`)
+the same per-chunk interpreter (``dagnngp.numerics.numba_program._chunk``)
 as the square kernel.  This module imports Numba at the top;
-:mod:`dagnngp.numerics.cross` loads it on first use.
+``dagnngp.numerics.cross`` loads it on first use.
 
 >>> import numpy as np
 >>> from dagnngp.motif import Motif

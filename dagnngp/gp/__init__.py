@@ -1,15 +1,15 @@
 """GP inference with a motif's infinite-width kernels.
 
-* :func:`nngp_posterior` -- the Bayesian posterior of the NNGP (a GP with the
+* ``nngp_posterior`` -- the Bayesian posterior of the NNGP (a GP with the
   motif's output kernel as prior covariance and Gaussian observation noise);
-* :func:`ntk_ensemble` -- the infinite ensemble of infinite-width networks trained
+* ``ntk_ensemble`` -- the infinite ensemble of infinite-width networks trained
   by gradient descent on the squared loss, at time ``t`` or ``t = inf``
   (neural-tangents' ``predict.gradient_descent_mse_ensemble``);
-* :func:`gp_posterior` / :func:`gd_ensemble` -- the same from kernels you already have;
-* :class:`MotifKernel` -- a scikit-learn kernel for ``GaussianProcessRegressor``
+* ``gp_posterior`` / ``gd_ensemble`` -- the same from kernels you already have;
+* ``MotifKernel`` -- a scikit-learn kernel for ``GaussianProcessRegressor``
   (needs scikit-learn: ``pip install 'dagnngp[gp]'``; loaded on first use).
 
-The kernels come from :mod:`dagnngp.numerics.cross`.
+The kernels come from ``dagnngp.numerics.cross``.
 
 >>> import numpy as np
 >>> X = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])

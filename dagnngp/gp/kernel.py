@@ -32,16 +32,16 @@ FD_STEP = 1e-4
 class MotifKernel(Kernel):
     """The infinite-width NNGP (``kind="nngp"``) or NTK (``kind="ntk"``) of a motif's output.
 
-    ``motif`` (a :class:`~dagnngp.Motif` or its string), ``activation``,
+    ``motif`` (a ``dagnngp.Motif`` or its string), ``activation``,
     ``model``, ``edge``, ``readout`` and ``width`` are fixed parameters;
     ``c_sigma`` and ``sigma_b`` are hyperparameters that ``GaussianProcessRegressor``
     tunes within ``c_sigma_bounds`` / ``sigma_b_bounds`` (``"fixed"`` to keep
     one; ``sigma_b_bounds`` is ``"fixed"`` by default because ``sigma_b = 0`` has
     no logarithm).  Gradients with respect to them are central finite
-    differences in log space (step :data:`FD_STEP`).  Tuning ``c_sigma`` away from
+    differences in log space (step ``FD_STEP``).  Tuning ``c_sigma`` away from
     the variance-preserving value is intended here, so the toolkit's
     ``VarianceWarning`` is not raised.  Inputs are rows of raw features, placed as in
-    :func:`dagnngp.numerics.inputs_to_gram`; the kernel is not stationary.
+    ``dagnngp.numerics.inputs_to_gram``; the kernel is not stationary.
 
     >>> k = MotifKernel("2_02_002", c_sigma=2.0)
     >>> k(np.array([[1.0, 0.0], [0.0, 1.0]])).round(5).tolist()

@@ -20,7 +20,7 @@ initialisations; Lee et al. 2019, as neural-tangents'
 
 ``loss="sum"`` drops the ``1/N`` (``exp(-eta t Theta)``).  At ``t = inf``
 ``T = Theta(x*, X) Theta^-1``, solved by Cholesky; a singular kernel raises
-:class:`SingularKernelError` suggesting a diagonal regulariser.
+``SingularKernelError`` suggesting a diagonal regulariser.
 
 >>> import numpy as np
 >>> K = np.array([[2.0, 1.0], [1.0, 2.0]])
@@ -142,7 +142,7 @@ def _nonneg(x: Any, name: str) -> float:
 
 
 def _cholesky(A: np.ndarray, what: str, option: str) -> tuple[np.ndarray, bool]:
-    """Cholesky factor of ``A``; :class:`SingularKernelError` when it is singular to working precision."""
+    """Cholesky factor of ``A``; ``SingularKernelError`` when it is singular to working precision."""
     n = A.shape[0]
     scale = float(np.max(np.abs(np.diagonal(A)))) if n else 0.0
     hint = (f"add a diagonal regulariser ({option}=1e-6 x the mean diagonal, "
@@ -283,7 +283,7 @@ def nngp_posterior(motif: Any, X_train: Any, y_train: Any, X_test: Any, *, noise
 
     ``kernel_options`` (``model``, ``c_sigma``, ``activation``, ``sigma_b``,
     ``activation_params``, ``edge``, ``spec``, ``width``, ``backend``,
-    ``max_bytes``) are those of :func:`dagnngp.numerics.cross.cross_kernel`.
+    ``max_bytes``) are those of ``dagnngp.numerics.cross.cross_kernel``.
     ``full_cov`` returns the M x M covariance besides the variances.
 
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -301,8 +301,8 @@ def ntk_ensemble(motif: Any, X_train: Any, y_train: Any, X_test: Any, *, t: floa
                  full_cov: bool = False, **kernel_options: Any) -> Posterior:
     """The gradient-descent ensemble of ``motif``'s infinite-width networks at time ``t`` (None: converged).
 
-    Options as for :func:`gd_ensemble` and :func:`nngp_posterior` (``readout``
-    as in :func:`dagnngp.numerics.ntk`).
+    Options as for ``gd_ensemble`` and ``nngp_posterior`` (``readout``
+    as in ``dagnngp.numerics.ntk``).
 
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> ntk_ensemble("2_02_002", X, [1.0, 2.0], X).mean.round(9).tolist()
