@@ -65,7 +65,7 @@ def inputs_to_gram(X: object, X2: object | None = None,
 
     Given a second set ``X2`` (N2 x d), returns ``(X X2^T, mu0(X), mu0(X2))``:
     the off-diagonal block of the joint set ``[X; X2]`` and the means of both
-    sets (:func:`dagnngp.numerics.cross.cross_kernel` turns them into output
+    sets (``dagnngp.numerics.cross.cross_kernel`` turns them into output
     kernels).  An int in the place of ``X2`` is read as ``width``.
 
     >>> K0, mu0 = inputs_to_gram([[1.0, 0.0], [0.6, 0.8]])
