@@ -257,3 +257,15 @@ def test_missing_scikit_learn_is_a_clear_message(monkeypatch):
     monkeypatch.delitem(sys.modules, "dagnngp.gp.kernel", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'dagnngp\[gp\]'"):
         dagnngp.gp.MotifKernel  # noqa: B018
+
+
+def test_array_api_kernels_are_taken_to_the_host():
+    xps = pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(5)
+    Xtr, Xte = rng.normal(size=(8, 3)), rng.normal(size=(3, 3))
+    y = rng.normal(size=8)
+    post = nngp_posterior("2_21_112", xps.asarray(Xtr), xps.asarray(y), xps.asarray(Xte), noise=0.1)
+    ref = nngp_posterior("2_21_112", Xtr, y, Xte, noise=0.1)
+    assert isinstance(post.mean, np.ndarray)
+    np.testing.assert_allclose(post.mean, ref.mean, rtol=1e-12)
+    np.testing.assert_allclose(post.var, ref.var, rtol=1e-10)

@@ -106,8 +106,17 @@ class Posterior:
 
 
 # ---------------------------------------------------------------- validation
+def _host(A: Any) -> np.ndarray:
+    """A NumPy array (kernels of another array-API library, CuPy on a GPU say, are copied to the host)."""
+    if not isinstance(A, np.ndarray) and hasattr(A, "__array_namespace__"):
+        from dagnngp.numerics.xp import to_numpy
+
+        return to_numpy(A)
+    return np.asarray(A)
+
+
 def _matrix(A: Any, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
-    arr = np.asarray(A)
+    arr = _host(A)
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     if arr.dtype.kind != "f":
@@ -121,7 +130,7 @@ def _matrix(A: Any, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
 
 
 def _targets(y: Any, n: int) -> np.ndarray:
-    arr = np.asarray(y)
+    arr = _host(y)
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     if arr.dtype.kind != "f" or arr.ndim not in (1, 2) or arr.shape[0] != n:
@@ -187,8 +196,7 @@ def gp_posterior(k_train: Any, k_test_train: Any, y: Any, k_test: Any = None, *,
     if k_test is None:
         return Posterior(mean, None, None, "nngp")
     V = scipy.linalg.cho_solve(factor, Ks.T, check_finite=False)  # N x M
-    kt = np.asarray(k_test)
-    if kt.ndim == 2:
+    if _host(k_test).ndim == 2:
         Ktt = _matrix(k_test, "k_test", (m, m))
         cov = Ktt - Ks @ V
         cov = 0.5 * (cov + cov.T)
@@ -265,7 +273,7 @@ def gd_ensemble(ntk_train: Any, ntk_test_train: Any, y: Any, *, nngp_train: Any 
     K = _matrix(nngp_train, "nngp_train", (n, n))
     Ks = _matrix(nngp_test_train, "nngp_test_train", (m, n))
     TK = T @ K
-    if np.asarray(nngp_test).ndim == 2:
+    if _host(nngp_test).ndim == 2:
         Ktt = _matrix(nngp_test, "nngp_test", (m, m))
         cross = T @ Ks.T
         cov = Ktt + TK @ T.T - (cross + cross.T)
