@@ -330,7 +330,7 @@ def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool
     if want_ntk and act.derivative is None:
         raise ValueError(f"activation {activation!r} has no derivative dual map, so no NTK (its derivative "
                          "is not a function: the step's is a delta); use relu, leaky, abrelu, arccos2, gelu")
-    backend = _choose_backend(backend, K0, activation, all_nodes, numba_ok=not want_ntk and edge == "post")
+    backend = _choose_backend(backend, K0, activation, all_nodes)
     if backend == "xp":
         return _kernel_array_api(m, K0, mu0, model, act, c_sigma, sigma_b, edge, check_psd, max_bytes,
                                  readout)
@@ -342,14 +342,17 @@ def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool
     else:
         K0 = check_gram(K0, "K0", check_psd=check_psd)
     mu0 = _check_mu0(mu0, K0, edge)
-    n_square = 1 if backend == "numba" else (2 if want_ntk else 1) * m.n_nodes + 4
+    n_square = (2 if want_ntk else 1) * (1 if backend == "numba" else m.n_nodes + 4)
     _check_bytes(max_bytes, K0, n_square, backend)
     check_variance(activation, c_sigma, activation_params, stacklevel=3)
     if backend == "numba":
-        from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
+        from dagnngp.numerics.numba_program import kernel_fused  # loads Numba on first use
 
-        out, out_mean, out_finite = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
-        res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+        out, out_mean, theta, out_finite = kernel_fused(m, K0, mu0, model, c_sigma, sigma_b, edge,
+                                                        ntk=want_ntk, readout=bool(readout))
+        out_mean = out_mean if model == "exact" and edge == "post" else np.zeros_like(mu0)
+        res = (NNGPResult(m, model, out, out_mean) if not want_ntk
+               else NTKResult(m, model, theta, out, out_mean, bool(readout), edge))
     else:
         out_finite = False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
@@ -379,8 +382,9 @@ def _check_finite(res: NNGPResult | NTKResult, m: Motif, K0: np.ndarray, c_sigma
     """Raise on a non-finite result; ``output_finite``: the output Gram is already known to be finite."""
     depth = max(m.path_depth_counts(), default=0)
     scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
-    grams = [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult) else (
-        [] if output_finite else [("the output Gram", res.output)])
+    grams = [] if output_finite else (
+        [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult)
+        else [("the output Gram", res.output)])
     for what, values in [*grams, ("the output means", res.output_mean),
                          *((f"node {t}'s Gram", K) for t, K in res.nodes.items()),
                          *((f"node {t}'s NTK", K) for t, K in getattr(res, "nodes_ntk", {}).items())]:
@@ -396,9 +400,8 @@ def _numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool,
-                    numba_ok: bool = True) -> str:
-    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays); ``numba_ok``: the kernel covers the call."""
+def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool) -> str:
+    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays)."""
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'numba' or None (automatic)")
     if not isinstance(K0, np.ndarray | list | tuple) and hasattr(K0, "__array_namespace__"):
@@ -413,13 +416,10 @@ def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes:
         if all_nodes:
             raise ValueError("backend='numba' keeps only the output node; use backend='numpy' "
                              "for all_nodes=True")
-        if not numba_ok:
-            raise ValueError("backend='numba' evaluates the NNGP with post-activation edges; use "
-                             "backend='numpy' for the NTK or edge='pre'")
         if not _numba_available():
             raise ValueError("backend='numba' needs Numba (pip install numba); use backend='numpy'")
         return "numba"
-    if (backend is None and numba_ok and activation == "relu" and not all_nodes
+    if (backend is None and activation == "relu" and not all_nodes
             and _n_inputs(K0) > NUMPY_MAX_N and _numba_available()):
         return "numba"
     return "numpy"
