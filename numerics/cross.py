@@ -249,11 +249,9 @@ def _out_kinds(kinds: tuple[str, ...]) -> tuple[str, ...]:
     return ("nngp", "ntk") if "ntk" in kinds else ("nngp",)
 
 
-def _numba_fits(X1: Any, X2: Any | None, kind: str, opts: _Options) -> bool:
-    """Whether the rectangular Numba kernel serves this call."""
-    if X2 is None or kind != "nngp" or not _is_numpy(X1) or opts.edge == "pre":
-        return False
-    if opts.spec.activation != "relu" or opts.backend == "numpy":
+def _numba_fits(X1: Any, X2: Any | None, opts: _Options) -> bool:
+    """Whether the rectangular Numba kernel serves this call (ReLU, NumPy arrays, a rectangle)."""
+    if X2 is None or not _is_numpy(X1) or opts.spec.activation != "relu" or opts.backend == "numpy":
         return False
     import importlib.util
 
@@ -264,7 +262,9 @@ def _numba_fits(X1: Any, X2: Any | None, kind: str, opts: _Options) -> bool:
     return opts.backend == "numba" or X1.shape[0] + X2.shape[0] > _SMALL
 
 
-def _cross_numba(m: Motif, X1: np.ndarray, X2: np.ndarray, opts: _Options) -> np.ndarray:
+def _cross_numba(m: Motif, X1: np.ndarray, X2: np.ndarray, kind: str,
+                 opts: _Options) -> dict[str, np.ndarray]:
+    """``K(X1, X2)`` (and the NTK for ``kind="ntk"``) by the Numba kernel on the rectangle."""
     from dagnngp.numerics.numba_cross import relu_cross_rows
     from dagnngp.numerics.numba_program import prepare
     from dagnngp.numerics.validate import check_c_sigma, check_finite_result
@@ -274,8 +274,8 @@ def _cross_numba(m: Motif, X1: np.ndarray, X2: np.ndarray, opts: _Options) -> np
     c_sigma = check_c_sigma(spec.c_sigma)
     check_variance(spec.activation, c_sigma, spec.params, stacklevel=4)  # as nngp warns
     sigma_b = float(spec.sigma_b)
-    if not (np.isfinite(sigma_b) and sigma_b >= 0):
-        raise ValueError(f"sigma_b must be a finite number >= 0, got {spec.sigma_b!r}")
+    if not (np.isfinite(sigma_b) and sigma_b >= 0 and np.isfinite(sigma_b * sigma_b)):
+        raise ValueError(f"sigma_b must be a finite number >= 0 with a finite square, got {spec.sigma_b!r}")
     d = X1.shape[1]
     w = d if opts.width is None else opts.width
     if w < d:
@@ -287,15 +287,23 @@ def _cross_numba(m: Motif, X1: np.ndarray, X2: np.ndarray, opts: _Options) -> np
     # the pre-pass of the joint set [X2; X1]: columns j < n2 are X2's inputs, row i of X1 is n2 + i
     diag = np.concatenate([np.einsum("ij,ij->i", X2, X2, dtype=np.float64),
                            np.einsum("ij,ij->i", X1, X1, dtype=np.float64)])
-    mu = np.concatenate([X2.sum(axis=1, dtype=np.float64), X1.sum(axis=1, dtype=np.float64)]) / np.sqrt(w)
-    prep = prepare(m, spec.model, diag, mu, c_sigma, sigma_b)
+    if opts.edge == "pre":  # the input node is a centred field
+        mu = np.zeros(diag.shape[0])
+    else:
+        mu = np.concatenate([X2.sum(axis=1, dtype=np.float64), X1.sum(axis=1, dtype=np.float64)]) / np.sqrt(w)
+    prep = prepare(m, spec.model, diag, mu, c_sigma, sigma_b, opts.edge, ntk=kind == "ntk",
+                   readout=opts.readout)
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(X1 @ X2.T)
-    bad = relu_cross_rows(prep, out, n2)
+    theta = np.empty_like(out) if kind == "ntk" else None
+    bad = relu_cross_rows(prep, out, n2, theta)
     if bad:
-        check_finite_result(out, "the cross Gram", c_sigma=c_sigma, sigma_b=sigma_b,
-                            input_scale=float(diag.max()), depth=max(m.path_depth_counts(), default=0))
-    return out
+        depth = max(m.path_depth_counts(), default=0)
+        for what, values in (("the cross Gram", out), ("the cross NTK", theta)):
+            if values is not None:
+                check_finite_result(values, what, c_sigma=c_sigma, sigma_b=sigma_b,
+                                    input_scale=float(diag.max()), depth=depth)
+    return {"nngp": out} if theta is None else {"nngp": out, "ntk": theta}
 
 
 def cross_kernel(
@@ -340,8 +348,8 @@ def cross_kernel(
     opts = _options(model, c_sigma, activation, sigma_b, activation_params, spec, edge, readout, width,
                     backend, max_bytes)
     X1, X2 = _pair(X1, X2)
-    if _numba_fits(X1, X2, kind, opts):
-        return _cross_numba(m, X1, X2, opts)
+    if _numba_fits(X1, X2, opts):
+        return _cross_numba(m, X1, X2, kind, opts)[kind]
     return _generic(m, X1, X2, (kind,), opts)[kind]
 
 
@@ -460,8 +468,8 @@ def train_test_kernels(
         train = {q: v[:n, :n] for q, v in res.items()}
         return TrainTestKernels(train, {q: v[n:, :n] for q, v in res.items()}, test, bool(full_test))
     train = _generic(m, Xtr, None, (kind,), opts)
-    if kind == "nngp" and _numba_fits(Xte, Xtr, kind, opts):
-        test_train = {"nngp": _cross_numba(m, Xte, Xtr, opts)}
+    if _numba_fits(Xte, Xtr, opts):
+        test_train = _cross_numba(m, Xte, Xtr, kind, opts)
     else:
         test_train = _generic(m, Xte, Xtr, (kind,), opts)
     test = _generic(m, Xte, None, (kind,), opts) if full_test else _diagonals(m, Xte, kind, opts, 64)

@@ -28,9 +28,13 @@ __all__ = ["relu_cross_rows"]
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _cross_rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-                n_slots, K, row0):
-    """Replace each entry of ``K`` (the input cross Gram) by the output's; returns the non-finite count."""
+def _cross_rows(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot,
+                wn, out_slot, ntk_slot, n_slots, K, row0, out2):
+    """Replace each entry of ``K`` (the input cross Gram) by the output's, the NTK into ``out2``.
+
+    Returns the number of non-finite values written.  Each chunk of ``K`` is read into the
+    scratch before it is overwritten.
+    """
     nr, n = K.shape
     bad = 0
     for r in prange(nr):
@@ -41,23 +45,42 @@ def _cross_rows(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_f
             if k0_slot >= 0:
                 for jj in range(nb):
                     S[k0_slot, jj] = K[r, j0 + jj]
-            _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, i, j0, nb, S)
+            if ek0_slot >= 0:  # the input's gap in units of the input norms, as the square kernel forms it
+                dn_i = wn[0, i]
+                w_i = wn[1, i]
+                for jj in range(nb):
+                    S[ek0_slot, jj] = 0.5 * (dn_i + wn[0, j0 + jj]) - (K[r, j0 + jj] * w_i) * wn[1, j0 + jj]
+            _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, wn, i, j0, nb,
+                   S)
             for jj in range(nb):
                 K[r, j0 + jj] = S[out_slot, jj]
                 x = K[r, j0 + jj]
                 bad += (x - x) != 0.0
+            if ntk_slot >= 0:
+                for jj in range(nb):
+                    out2[r, j0 + jj] = S[ntk_slot, jj]
+                    x = out2[r, j0 + jj]
+                    bad += (x - x) != 0.0
     return bad
 
 
-def relu_cross_rows(prep: Prepared, K: np.ndarray, row0: int) -> int:
+def relu_cross_rows(prep: Prepared, K: np.ndarray, row0: int, ntk_out: np.ndarray | None = None) -> int:
     """Turn the input cross Gram ``K`` (C-contiguous, rows = pre-pass inputs ``row0 ..``) into the output's.
 
     Columns ``j`` are the pre-pass's inputs ``0 .. K.shape[1] - 1``.  Works in
-    place; returns how many entries are not finite.
+    place; a pre-pass prepared with ``ntk=True`` also writes the NTK into
+    ``ntk_out`` (same shape).  Returns how many entries are not finite.
     """
     if not K.flags.c_contiguous:
         raise ValueError("K must be C-contiguous")
     n_in = prep.pd.shape[1]
     if K.shape[1] > n_in or row0 < 0 or row0 + K.shape[0] > n_in:
         raise ValueError(f"a {K.shape} block at row {row0} does not fit a pre-pass of {n_in} inputs")
-    return int(_cross_rows(*main_pass_args(prep), prep.enc.n_slots, K, int(row0)))
+    args = main_pass_args(prep)
+    if prep.enc.ntk_slot >= 0:
+        if ntk_out is None or ntk_out.shape != K.shape or not ntk_out.flags.c_contiguous:
+            raise ValueError(f"an NTK pre-pass needs ntk_out, a C-contiguous array of shape {K.shape}")
+        out2 = ntk_out
+    else:
+        out2 = np.empty((1, 1), dtype=K.dtype)
+    return int(_cross_rows(*args, prep.enc.n_slots, K, int(row0), out2))

@@ -78,17 +78,30 @@ def _n_nodes(motif: str) -> int:
     return Motif.parse(motif).n_nodes
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("readout", [True, False])
 @pytest.mark.parametrize("edge", ["post", "pre"])
-def test_ntk_cross_is_the_joint_block(readout, edge):
+def test_ntk_cross_is_the_joint_block(readout, edge, backend):
     X1, X2 = _sets(5, n1=13, n2=9)
     for motif in ("2_21_112", "2_2(0.5)1_1(-2)12"):
         ref = _joint(motif, X1, X2, kind="ntk", readout=readout, edge=edge)
-        K = cross_kernel(motif, X1, X2, kind="ntk", readout=readout, edge=edge)
-        assert _rel(K, ref[:13, 13:]) < 1e-13
-        Kb = cross_kernel(motif, X1, X2, kind="ntk", readout=readout, edge=edge,
-                          max_bytes=8 * 3 * (_n_nodes(motif) + 4) * 8**2)
-        assert _rel(Kb, ref[:13, 13:]) < 1e-13
+        K = cross_kernel(motif, X1, X2, kind="ntk", readout=readout, edge=edge, backend=backend)
+        assert _rel(K, ref[:13, 13:]) < 1e-12
+        if backend == "numpy":
+            Kb = cross_kernel(motif, X1, X2, kind="ntk", readout=readout, edge=edge, backend=backend,
+                              max_bytes=8 * 3 * (_n_nodes(motif) + 4) * 8**2)
+            assert _rel(Kb, ref[:13, 13:]) < 1e-13
+
+
+@pytest.mark.parametrize("edge", ["post", "pre"])
+def test_numba_ntk_rectangle_beyond_one_chunk(edge):
+    X1, X2 = _sets(12, n1=21, n2=290, d=3)
+    for motif in ("2_21_112", "2_12_012_1111"):
+        ref = _joint(motif, X1, X2, kind="ntk", edge=edge, sigma_b=0.2)[:21, 21:]
+        K = cross_kernel(motif, X1, X2, kind="ntk", edge=edge, sigma_b=0.2, backend="numba")
+        assert _rel(K, ref) < 1e-12
+        k = train_test_kernels(motif, X2, X1, kind="ntk", edge=edge, sigma_b=0.2, max_bytes=8 * 30 * 200**2)
+        assert _rel(k.test_train["ntk"], ref) < 1e-12  # blocked train/test: the rectangle for test x train
 
 
 def test_options_reach_the_engine():
