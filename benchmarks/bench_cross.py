@@ -2,12 +2,12 @@
 
 Run:  python benchmarks/bench_cross.py [--train 4000] [--test 1000] [--repeats 5]
 
-For each motif (exact model, ReLU NNGP, float64, non-centred Gaussian inputs) it
-prints the wall time of
+For each motif and kernel (exact model, ReLU NNGP and NTK, float64, non-centred
+Gaussian inputs) it prints the wall time of
 
 * ``rectangle``: ``cross_kernel(motif, X_test, X_train)`` on the Numba backend
   (the kernel runs on the M x N rectangle only, pre-pass on the joint set);
-* ``joint``: ``nngp`` (Numba backend) on the whole joint set ``[X_test; X_train]``,
+* ``joint``: ``nngp`` / ``ntk`` (Numba backend) on the whole joint set ``[X_test; X_train]``,
   then the block sliced out: (M + N)^2 entries where M x N are needed;
 * ``blocks``: the generic joint-subset path that every other kernel takes
   (``backend="numpy"``, the default memory cap);
@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from dagnngp.numerics import inputs_to_gram, nngp
+from dagnngp.numerics import inputs_to_gram, nngp, ntk
 from dagnngp.numerics.cross import cross_kernel
 
 MOTIFS = {"DAG#3": "2_21_112", "dense 5-node mixed": "2_12_121_2112"}
@@ -42,15 +42,18 @@ def main() -> None:
     Xte = rng.normal(size=(args.test, 8)) + 0.3
     n, m = args.train, args.test
     print(f"K(X_test, X_train): M = {m} test, N = {n} training inputs, d = 8, float64")
-    for label, motif in MOTIFS.items():
-        def rectangle(motif=motif):
-            return cross_kernel(motif, Xte, Xtr, backend="numba")
+    for (label, motif), kind in [(item, kind) for kind in ("nngp", "ntk") for item in MOTIFS.items()]:
+        def rectangle(motif=motif, kind=kind):
+            return cross_kernel(motif, Xte, Xtr, kind=kind, backend="numba")
 
-        def joint(motif=motif):
-            return nngp(motif, *inputs_to_gram(np.vstack([Xte, Xtr])), backend="numba").output[:m, m:]
+        def joint(motif=motif, kind=kind):
+            K0, mu0 = inputs_to_gram(np.vstack([Xte, Xtr]))
+            if kind == "ntk":
+                return ntk(motif, K0, mu0, backend="numba").ntk[:m, m:]
+            return nngp(motif, K0, mu0, backend="numba").output[:m, m:]
 
-        def blocks(motif=motif):
-            return cross_kernel(motif, Xte, Xtr, backend="numpy")
+        def blocks(motif=motif, kind=kind):
+            return cross_kernel(motif, Xte, Xtr, kind=kind, backend="numpy")
 
         contenders = {"rectangle": rectangle, "joint": joint}
         if not args.no_blocks:
@@ -67,8 +70,7 @@ def main() -> None:
                 f()
                 best[name] = min(best[name], time.perf_counter() - t0)
         parts = [f"{name} {best[name]:.3f} s ({best[name] / best['rectangle']:.1f}x)" for name in contenders]
-        print(f"{label:<20} {motif:<16} " + ", ".join(parts))
-
+        print(f"{label:<20} {motif:<14} {kind:<5} " + ", ".join(parts))
 
 if __name__ == "__main__":
     main()
