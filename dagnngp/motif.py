@@ -677,6 +677,69 @@ class Motif:
         edge = Op.coerce(op, where="dense")
         return cls.from_edges(n, {(s, t): edge for t in range(1, n) for s in range(t)})
 
+    # ---------------------------------------------------------------- display (Jupyter)
+    def _repr_svg_(self) -> str:
+        """The DAG drawn as SVG: nodes in a row, one arc per edge above them.
+
+        Linear edges are solid, skip edges dashed; an edge whose weight is not 1
+        is labelled with it at the top of its arc.  Pure text, no plotting library.
+
+        >>> svg = Motif.parse("1_2(0.5)1")._repr_svg_()
+        >>> svg.startswith("<svg"), svg.count("<circle"), svg.count('stroke-dasharray="6 4"'), ">0.5<" in svg
+        (True, 3, 2, True)
+        """
+        from html import escape
+
+        gap, r, unit = 84, 15, 20  # node spacing, node radius, arc height per node spanned
+        edges = list(self.edges())
+        top = 18 + unit * max((t - s for s, t, _ in edges), default=0) + 14
+        width, height = max(2 * 30 + gap * (self.n_nodes - 1), 320), top + r + 26
+        x = [30 + gap * t for t in range(self.n_nodes)]
+        name = str(self) if len(str(self)) <= 80 else str(self)[:77] + "..."
+        style = {Op.LINEAR: ('#1f5fa8', ''), Op.SKIP: ('#b0501a', ' stroke-dasharray="6 4"')}
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+            f"<title>Motif {escape(str(self))}: solid arcs linear edges, dashed arcs skip edges</title>",
+            "<defs>",
+            *(f'<marker id="dagnngp-{op.name.lower()}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+              f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+              for op, (colour, _) in style.items()),
+            "</defs>",
+        ]
+        for s, t, op in edges:
+            colour, dash = style[op]
+            x0, x1, h = x[s] + 4, x[t] - 4, unit * (t - s)
+            parts.append(f'<path d="M{x0},{top - r + 3} C{x0},{top - r - 1.33 * h} {x1},{top - r - 1.33 * h} '
+                         f'{x1},{top - r + 3}" fill="none" stroke="{colour}" stroke-width="1.6"{dash} '
+                         f'marker-end="url(#dagnngp-{op.name.lower()})">'
+                         f"<title>{s} -&gt; {t}: {op.name.lower()}</title></path>")
+            w = self.weight(s, t)
+            if w != 1.0:
+                parts.append(f'<text x="{(x0 + x1) / 2}" y="{top - r - h - 3}" text-anchor="middle" '
+                             f'fill="{colour}">{escape(_format_weight(w))}</text>')
+        for t in range(self.n_nodes):
+            parts.append(f'<circle cx="{x[t]}" cy="{top}" r="{r}" fill="#ffffff" stroke="#333333" '
+                         'stroke-width="1.4"/>')
+            parts.append(f'<text x="{x[t]}" y="{top + 4}" text-anchor="middle">X{t}</text>')
+        parts.append(f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" fill="#555555">'
+                     f"{escape(name)}   (solid: linear, dashed: skip)</text>")
+        parts.append("</svg>")
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        """The SVG drawing with a one-line summary (nodes, linear and skip edges, paths).
+
+        >>> "<svg" in Motif.parse("2_21_112")._repr_html_()
+        True
+        """
+        from html import escape
+
+        n_skip = sum(1 for _, _, op in self.edges() if op is Op.SKIP)
+        return (f'<div class="dagnngp-motif">{self._repr_svg_()}<div><code>{escape(repr(self))}</code>: '
+                f"{self.n_nodes} nodes, {self.n_linear} linear and {n_skip} skip edges, "
+                f"{self.n_paths} input-output paths</div></div>")
+
 
 # ================================================================ algebra helpers and builders
 

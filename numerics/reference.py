@@ -55,29 +55,32 @@ def as_motif(motif: Motif | str) -> Motif:
     return Motif.coerce(motif)
 
 
-def inputs_to_gram(X: object, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Raw inputs ``X`` (N x d) to the input node's ``(K0, mu0)``.
+def inputs_to_gram(X: object, X2: object | None = None,
+                   width: int | None = None) -> tuple[np.ndarray, ...]:
+    """Raw inputs ``X`` (N x d) to the input node's ``(K0, mu0)``; with ``X2``, the cross Gram and both means.
 
     The inputs are placed in the first ``d`` coordinates of a width-``width``
     input node (zero padding; ``width`` defaults to ``d``), so
     ``K0 = X X^T`` and ``mu0_i = width^-1/2 sum_k x_ik``.  The Monte Carlo
     sampler places inputs the same way.
 
+    Given a second set ``X2`` (N2 x d), returns ``(X X2^T, mu0(X), mu0(X2))``:
+    the off-diagonal block of the joint set ``[X; X2]`` and the means of both
+    sets (``dagnngp.numerics.cross.cross_kernel`` turns them into output
+    kernels).  An int in the place of ``X2`` is read as ``width``.
+
     >>> K0, mu0 = inputs_to_gram([[1.0, 0.0], [0.6, 0.8]])
     >>> K0.round(3).tolist(), mu0.round(4).tolist()
     ([[1.0, 0.6], [0.6, 1.0]], [0.7071, 0.9899])
+    >>> K12, mu1, mu2 = inputs_to_gram([[1.0, 0.0], [0.6, 0.8]], [[0.0, 2.0]])
+    >>> K12.tolist(), mu2.round(4).tolist()
+    ([[0.0], [1.6]], [1.4142])
     """
-    arr = np.asarray(X)
-    if arr.dtype.kind in "biu":
-        arr = arr.astype(np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"X must be a 2-D array of N inputs (N x d), got shape {arr.shape}")
-    if arr.dtype not in (np.float32, np.float64):
-        raise ValueError(f"X must hold real numbers (float32 or float64), got dtype {arr.dtype}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"X must have at least one input and one feature, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("X has a non-finite entry (NaN or inf)")
+    if isinstance(X2, int | np.integer) and not isinstance(X2, bool):
+        if width is not None:
+            raise ValueError("width is given twice (as the second argument and as width=)")
+        X2, width = None, X2
+    arr = _input_array(X, "X")
     d = arr.shape[1]
     if width is None:
         width = d
@@ -86,15 +89,39 @@ def inputs_to_gram(X: object, width: int | None = None) -> tuple[np.ndarray, np.
     width = int(width)
     if width < d:
         raise ValueError(f"width={width} is smaller than the input dimension d={d}")
+    if X2 is None:
+        other = arr
+    else:
+        other = _input_array(X2, "X2")
+        if other.shape[1] != d:
+            raise ValueError(f"X and X2 must have the same number of features, got {d} and {other.shape[1]}")
     with np.errstate(over="ignore", invalid="ignore"):
-        K0 = arr @ arr.T
+        K0 = arr @ other.T
         mu0 = arr.sum(axis=1) / np.sqrt(width, dtype=arr.dtype)
-    if not (np.all(np.isfinite(K0)) and np.all(np.isfinite(mu0))):
+        mu2 = other.sum(axis=1) / np.sqrt(width, dtype=other.dtype)
+    if not (np.all(np.isfinite(K0)) and np.all(np.isfinite(mu0)) and np.all(np.isfinite(mu2))):
+        big = max(float(np.max(np.abs(arr))), float(np.max(np.abs(other))))
         raise ValueError(
-            f"the inputs' inner products overflow {arr.dtype} "
-            f"(largest |x| = {float(np.max(np.abs(arr))):.3g}); rescale the inputs"
+            f"the inputs' inner products overflow {K0.dtype} "
+            f"(largest |x| = {big:.3g}); rescale the inputs"
         )
-    return K0, mu0
+    return (K0, mu0) if X2 is None else (K0, mu0, mu2)
+
+
+def _input_array(X: object, name: str) -> np.ndarray:
+    """``X`` as a validated N x d float array (integers become float64)."""
+    arr = np.asarray(X)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of N inputs (N x d), got shape {arr.shape}")
+    if arr.dtype not in (np.float32, np.float64):
+        raise ValueError(f"{name} must hold real numbers (float32 or float64), got dtype {arr.dtype}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one input and one feature, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has a non-finite entry (NaN or inf)")
+    return arr
 
 
 def pair_gram(C: float, n_copies: int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -319,6 +319,24 @@ class Derivation:
     C = C
     eps = EPS
 
+    # ---- display
+    def __repr__(self) -> str:
+        """One short line; ``pretty()`` and ``latex()`` show the recursion.
+
+        >>> derive("2_21_112", model="paper")
+        Derivation('2_21_112', model='paper', activation='relu', c_sigma=2, sigma_b=0, 4 nodes)
+        """
+        name = str(self.motif)
+        name = name if len(name) <= 60 else name[:57] + "..."
+        return (f"Derivation({name!r}, model={self.model!r}, activation={self.activation.name!r}, "
+                f"c_sigma={self.c_sigma}, sigma_b={self.sigma_b}, {len(self.nodes)} nodes)")
+
+    def _repr_latex_(self) -> str:
+        """The recursion for Jupyter: the rows of ``latex()`` in an ``aligned`` block between ``$$``."""
+        rows = [line for line in self.latex().splitlines() if not line.startswith("%")]
+        body = "\n".join(rows).replace("{align*}", "{aligned}")  # aligned: valid inside $$ .. $$
+        return f"$$\n{body}\n$$"
+
     # ---- output views
     @property
     def output(self) -> NodeExpressions:
