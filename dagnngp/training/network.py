@@ -82,7 +82,7 @@ def network_bytes(motif: Motif | str, width: int, n_inputs: int, dtype: object =
     and the ``m x N`` features, pre-activations and backward buffers.
 
     >>> network_bytes("2_02_002", 1000, 10) // 2**20
-    45
+    55
     """
     m = _motif(motif)
     itemsize = np.dtype(dtype).itemsize  # type: ignore[call-overload]
@@ -105,7 +105,7 @@ def initialise(motif: Motif | str, width: int, seed: int | np.random.Generator =
     >>> initialise("2_02_002", 10**9)
     Traceback (most recent call last):
     ...
-    dagnngp.limits.ResourceLimitError: a width-1000000000 network of motif 2_02_002 needs about ...
+    dagnngp.limits.ResourceLimitError: a width-1000000000 network of motif 2_02_002 (float64) needs about ...
     """
     m = _motif(motif)
     width = check_int(width, "width", 1, "the width is the number of neurons per node")
@@ -137,11 +137,15 @@ def _step(lr: object) -> float:
 
 def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, steps: int, seed: int = 0,
           batch_size: int | None = None, dtype: object = "float64", progress: bool | None = None,
-          max_bytes: int | None = None, divergence: float = DIVERGENCE,
+          max_bytes: int | None = None, divergence: float = DIVERGENCE, antithetic: bool = False,
           **network_options: Any) -> TrainResult:
     """Train a fresh width-``width`` network of ``motif`` on ``(X, y)`` and record its loss curve.
 
     ``batch_size=None`` (or ``N``) is full-batch gradient descent; a smaller batch is SGD.
+    ``antithetic=True`` negates the readout drawn for ``seed`` (same weights): the network's
+    outputs at initialisation flip sign.  A seed and its antithetic twin are two draws of the
+    same distribution whose average cancels the term linear in the initial outputs, a
+    variance reduction for Monte Carlo estimates of the expected loss.
     ``X`` holds the inputs as rows (zero-padded into the input node, as
     :func:`dagnngp.numerics.inputs_to_gram` embeds them), ``y`` one label per input.
     """
@@ -160,6 +164,8 @@ def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, st
     if not (isinstance(divergence, int | float) and divergence > 1):
         raise ValueError(f"divergence must be a number > 1, got {divergence!r}")
     net = initialise(m, width, seed, n_inputs=n, dtype=dtype, max_bytes=max_bytes, **network_options)
+    if antithetic:
+        net.readout *= -1
     full = batch_size is None or batch_size == n
     batch_rng = np.random.default_rng([seed, 1])
     order: list[int] = []
@@ -206,12 +212,17 @@ def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, st
             bar.close()
     kept = losses[: diverged_at if diverged_at is not None else steps + 1].copy()
     return TrainResult(str(m), width, seed, lr, steps, None if full else batch_size,
-                       np.dtype(dtype).name, kept, diverged_at is not None, diverged_at)  # type: ignore[call-overload]
+                       np.dtype(dtype).name, kept, diverged_at is not None, diverged_at,  # type: ignore[call-overload]
+                       {"antithetic": bool(antithetic)})
 
 
 def train_seeds(motif: Motif | str, X: object, y: object, *, seeds: int | list[int], width: int, lr: float,
-                steps: int, progress: bool | None = None, **options: Any) -> list[TrainResult]:
+                steps: int, progress: bool | None = None, antithetic: bool = False,
+                **options: Any) -> list[TrainResult]:
     """:func:`train` once per seed (``seeds`` an int ``S`` means seeds ``0..S-1``), one network at a time.
+
+    With ``antithetic=True`` each seed runs twice, the second time with its readout negated
+    (see :func:`train`): ``2 S`` runs, twins adjacent.
 
     >>> runs = train_seeds("2", np.eye(2), [1.0, -1.0], seeds=2, width=16, lr=0.05, steps=3, progress=False)
     >>> [r.seed for r in runs]
@@ -229,8 +240,9 @@ def train_seeds(motif: Motif | str, X: object, y: object, *, seeds: int | list[i
     out = []
     try:
         for s in seed_list:
-            out.append(train(motif, X, y, seed=s, width=width, lr=lr, steps=steps, progress=False,
-                             **options))
+            for twin in (False, True) if antithetic else (False,):
+                out.append(train(motif, X, y, seed=s, width=width, lr=lr, steps=steps, progress=False,
+                                 antithetic=twin, **options))
             if bar is not None:
                 bar.update(1)
     finally:

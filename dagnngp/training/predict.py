@@ -209,8 +209,9 @@ class LossModel:
         lr = float(lr)
         if lr >= self.stability_limit:
             raise ValueError(
-                f"lr={lr:g} is at or above the stability limit 2/lambda_max(NTK) = {self.stability_limit:.4g}: "
-                f"gradient descent diverges; use a smaller step or the rule max:C with C < 2")
+                f"lr={lr:g} is at or above the stability limit 2/lambda_max(NTK) = "
+                f"{self.stability_limit:.4g}: gradient descent diverges; use a smaller step or the "
+                "rule max:C with C < 2")
         return lr
 
     def _eta(self, lr: float | str | StepRule) -> float:
