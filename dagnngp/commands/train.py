@@ -1,4 +1,4 @@
-"""``dagnngp train``: finite networks of motifs trained by gradient descent, against the infinite-width limit."""
+"""``dagnngp train``: motif networks trained by gradient descent, against the infinite-width limit."""
 
 from __future__ import annotations
 
