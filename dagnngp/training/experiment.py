@@ -153,9 +153,12 @@ def compare(motifs: list[str | Motif], X: np.ndarray, y: np.ndarray,
                 entry["measured_std"] = (L.std(axis=0, ddof=1) if len(alive) > 1
                                          else np.full(L.shape[1], math.nan)).tolist()
                 entry["measured_relative"] = float(L[:, -1].mean() / L[:, 0].mean())
-                entry["bound"] = model.bound(eta, steps, float(L[:, 0].mean())).tolist() if stable else None
+                bound = model.bound(eta, steps, float(L[:, 0].mean())) if stable else None
+                entry["bound"] = None if bound is None else bound.tolist()
+                entry["below_bound"] = None if bound is None else bool(np.all(L.mean(axis=0) <= bound))
             else:
-                entry.update(measured_mean=None, measured_std=None, measured_relative=None, bound=None)
+                entry.update(measured_mean=None, measured_std=None, measured_relative=None, bound=None,
+                             below_bound=None)
             if stable:
                 p = model.loss(eta, steps)
                 entry["predicted"] = p.tolist()
