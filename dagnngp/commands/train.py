@@ -95,6 +95,8 @@ def _print(summary: dict) -> None:
         print(f"{name}: N = {s['n_inputs']} inputs in dimension {s['input_dim']}, width {s['width']}, "
               f"{s['seeds']} seeds, {s['steps']} steps ({s['dtype']}"
               f"{', batch ' + str(s['batch_size']) if s['batch_size'] else ', full batch'})")
+        if s["batch_size"]:
+            print("  (the predictions are for full-batch gradient descent; SGD adds noise around them)")
         print(f"  {'motif':<16} {'NTK l_min/l_max':>15} {'NNGP l_min/l_max':>16} {'NNGP gap_ratio':>14}")
         for m, k in res["kernels"].items():
             print(f"  {m:<16} {k['ntk_lambda_ratio']:15.4g} {k['nngp_lambda_ratio']:16.4g} "
@@ -127,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
         summary = train_summary(args.motifs, args.data, args.inputs, args.dim, width=args.width,
                                 seeds=args.seeds, steps=args.steps, rules=args.rules, seed=args.seed,
                                 dtype=args.dtype, batch_size=args.batch_size, target=args.target,
-                                allow_unstable=args.allow_unstable, max_bytes=args.max_memory, **opts)
+                                allow_unstable=args.allow_unstable, max_bytes=args.max_memory,
+                                memory_option="--max-memory", **opts)
     if args.plot is not None:
         from dagnngp.training.plot import plot_comparison
 

@@ -98,7 +98,7 @@ def compare(motifs: list[str | Motif], X: np.ndarray, y: np.ndarray,
             rules: list[str | StepRule] | None = None, *, width: int = 256, seeds: int = 3,
             steps: int = 100, dtype: str = "float64",
             batch_size: int | None = None, target: float = 1e-2, allow_unstable: bool = False,
-            progress: bool | None = None, max_bytes: int | None = None,
+            progress: bool | None = None, max_bytes: int | None = None, memory_option: str | None = None,
             **kernel_options: Any) -> dict[str, Any]:
     """Train ``motifs`` on ``(X, y)`` under each step rule; predictions, bounds, measurements, rankings.
 
@@ -143,7 +143,8 @@ def compare(motifs: list[str | Motif], X: np.ndarray, y: np.ndarray,
                     f"2/lambda_max(NTK) = {model.stability_limit:.4g}; gradient descent diverges. Use a "
                     "smaller step (or the rule max:C with C < 2), or allow it explicitly to watch it diverge")
             runs = train_seeds(name, Xa, y, seeds=seeds, width=width, lr=eta, steps=steps, dtype=dtype,
-                               batch_size=batch_size, progress=progress, max_bytes=max_bytes, **net_opts)
+                               batch_size=batch_size, progress=progress, max_bytes=max_bytes,
+                               memory_option=memory_option, **net_opts)
             alive = [r for r in runs if not r.diverged]
             entry: dict[str, Any] = {"eta": eta, "stable": stable, "diverged": len(runs) - len(alive),
                                      "diverged_at": [r.diverged_at for r in runs if r.diverged]}

@@ -95,12 +95,13 @@ def network_bytes(motif: Motif | str, width: int, n_inputs: int, dtype: object =
 
 
 def initialise(motif: Motif | str, width: int, seed: int | np.random.Generator = 0, *, n_inputs: int = 1,
-               dtype: object = "float64", max_bytes: int | None = None,
+               dtype: object = "float64", max_bytes: int | None = None, memory_option: str | None = None,
                **network_options: Any) -> FiniteNetwork:
     """A :class:`FiniteNetwork` after checking its memory (``ResourceLimitError`` if too large).
 
     ``network_options`` go to :meth:`FiniteNetwork.initialise` (``c_sigma``, ``activation``,
-    ``activation_params``, ``sigma_b``, ``spec``, ``edge``).
+    ``activation_params``, ``sigma_b``, ``spec``, ``edge``).  ``memory_option`` names the
+    command-line option that raises the limit, for the message (default: the environment variable).
 
     >>> initialise("2_02_002", 10**9)
     Traceback (most recent call last):
@@ -111,7 +112,7 @@ def initialise(motif: Motif | str, width: int, seed: int | np.random.Generator =
     width = check_int(width, "width", 1, "the width is the number of neurons per node")
     check_memory(network_bytes(m, width, n_inputs, dtype),
                  f"a width-{width} network of motif {m} ({np.dtype(dtype).name})",  # type: ignore[call-overload]
-                 limit=max_bytes, option=None)
+                 limit=max_bytes, option=memory_option)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_seed(seed))
     return FiniteNetwork.initialise(m, width, rng, dtype=dtype, **network_options)
 
@@ -137,8 +138,8 @@ def _step(lr: object) -> float:
 
 def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, steps: int, seed: int = 0,
           batch_size: int | None = None, dtype: object = "float64", progress: bool | None = None,
-          max_bytes: int | None = None, divergence: float = DIVERGENCE, antithetic: bool = False,
-          **network_options: Any) -> TrainResult:
+          max_bytes: int | None = None, memory_option: str | None = None, divergence: float = DIVERGENCE,
+          antithetic: bool = False, **network_options: Any) -> TrainResult:
     """Train a fresh width-``width`` network of ``motif`` on ``(X, y)`` and record its loss curve.
 
     ``batch_size=None`` (or ``N``) is full-batch gradient descent; a smaller batch is SGD.
@@ -163,7 +164,8 @@ def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, st
             raise ValueError(f"batch_size={batch_size} is larger than the {n} inputs; use at most {n}")
     if not (isinstance(divergence, int | float) and divergence > 1):
         raise ValueError(f"divergence must be a number > 1, got {divergence!r}")
-    net = initialise(m, width, seed, n_inputs=n, dtype=dtype, max_bytes=max_bytes, **network_options)
+    net = initialise(m, width, seed, n_inputs=n, dtype=dtype, max_bytes=max_bytes,
+                     memory_option=memory_option, **network_options)
     if antithetic:
         net.readout *= -1
     full = batch_size is None or batch_size == n

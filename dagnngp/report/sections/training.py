@@ -57,8 +57,8 @@ def run(settings: Settings) -> dict:
     below = [e["below_bound"] for e in entries if e.get("below_bound") is not None]
     if below:
         summary.append(f"The mean measured loss stays below the paper's bound (3) at every step in "
-                       f"{sum(below)} of {len(below)} motif and step-rule pairs; the bound's steps to 1 % (last column) are "
-                       "orders of magnitude more than the predicted ones.")
+                       f"{sum(below)} of {len(below)} motif and step-rule pairs; the bound's steps to 1 % "
+                       "(last column) are orders of magnitude more than the predicted ones.")
     return {
         "summary": summary,
         "source": src,
