@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run a fixed step above a motif's stability limit 2/lambda_max (reported as "
                              "diverged) instead of refusing it")
     parser.add_argument("--seed", type=int_range(0), default=0, help="seed of the synthetic data (default 0)")
-    add_kernel_options(parser)
+    add_kernel_options(parser, edge=True)
     add_max_memory(parser)
     parser.add_argument("--plot", type=Path, default=None, metavar="PNG",
                         help="write the loss curves to this PNG (with --data both, one per data set: "
