@@ -284,3 +284,12 @@ def test_kernel_and_sweep_normalise(capsys):
     for r in s["best"]:  # equal diagonals a, off-diagonal b: gap_ratio g = 1 - b/a, l_min/l_max = g / (2 - g)
         assert r["lambda_ratio"] == pytest.approx(r["gap_ratio"] / (2 - r["gap_ratio"]))
     assert "1_11" not in [r["motif"] for r in s["best"]] and s["n_skip_only"] > 0
+
+
+def test_pre_activation_edges_and_weighted_motifs_train_and_predict():
+    X, y = synthetic_task(6, 4, seed=4)
+    res = train("1_2(0.5)1", X, y, width=64, lr=0.05, steps=10, seed=0, edge="pre", progress=False)
+    assert not res.diverged and res.losses[-1] < res.losses[0]
+    curve = predicted_loss("1_2(0.5)1", X, y, "max:1", 10, edge="pre")
+    post = predicted_loss("1_2(0.5)1", X, y, "max:1", 10)
+    assert curve[-1] < curve[0] and not np.allclose(curve, post)

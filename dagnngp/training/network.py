@@ -164,6 +164,8 @@ def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, st
             raise ValueError(f"batch_size={batch_size} is larger than the {n} inputs; use at most {n}")
     if not (isinstance(divergence, int | float) and divergence > 1):
         raise ValueError(f"divergence must be a number > 1, got {divergence!r}")
+    if network_options.get("edge") == "pre":  # the input node is a Gaussian field of a d-feature stem
+        network_options = {"n_features": Xa.shape[1], **network_options}
     net = initialise(m, width, seed, n_inputs=n, dtype=dtype, max_bytes=max_bytes,
                      memory_option=memory_option, **network_options)
     if antithetic:

@@ -300,6 +300,8 @@ def output_kernels(motif: Any, X: object, *, width: int | None = None,
     from dagnngp.numerics import inputs_to_gram, ntk
 
     K0, mu0 = inputs_to_gram(X, width=width)
+    if kernel_options.get("edge") == "pre":
+        mu0 = None  # node 0 is then a centred Gaussian field: its kernels do not use the inputs' means
     res = ntk(motif, K0, mu0, readout=True, **kernel_options)
     return np.asarray(res.ntk, dtype=float), np.asarray(res.nngp, dtype=float)
 
