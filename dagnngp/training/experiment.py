@@ -95,13 +95,14 @@ def _network_options(kernel_options: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare(motifs: list[str | Motif], X: np.ndarray, y: np.ndarray,
-            rules: list[str | StepRule] | None = None, *, width: int = 256, seeds: int = 3,
+            rules: list[str | StepRule] | None = None, *, width: int = 256, seeds: int | list[int] = 3,
             steps: int = 100, dtype: str = "float64",
             batch_size: int | None = None, target: float = 1e-2, allow_unstable: bool = False,
             progress: bool | None = None, max_bytes: int | None = None, memory_option: str | None = None,
             **kernel_options: Any) -> dict[str, Any]:
     """Train ``motifs`` on ``(X, y)`` under each step rule; predictions, bounds, measurements, rankings.
 
+    ``seeds`` is a number of seeds (``0..seeds-1``) or a list of seeds.
     ``kernel_options`` (``c_sigma``, ``activation``, ``activation_params``, ``sigma_b``,
     ``edge``; ``model`` for the kernels only) apply to the kernels and the networks alike.
     A fixed step at or above a motif's stability limit ``2 / lambda_max(Theta)`` is refused
