@@ -13,7 +13,7 @@ float64).  This module adds what a training run needs around them:
   batch's gradient, an unbiased estimate of the full-batch gradient;
 * divergence detection: a run whose loss becomes non-finite or exceeds
   ``divergence`` times its start stops there and is reported as diverged
-  (:attr:`TrainResult.diverged`), never as NaN;
+  (``TrainResult.diverged``), never as NaN;
 * a progress bar on a terminal.
 
 The loss recorded at step ``k`` is the full-batch ``L_k = 1/2 ||u_k - y||^2`` before the k-th update.
