@@ -26,7 +26,7 @@ def run(settings: Settings) -> dict:
     except ImportError as exc:
         raise Skip(f"the training layer is not installed ({exc})") from exc
 
-    n, width, seeds, steps = (16, 128, 3, 40) if settings.quick else (16, 512, 6, 200)
+    n, width, seeds, steps = (16, 128, 3, 40) if settings.quick else (16, 256, 5, 150)
     X, y = digits_task(n)
     motifs = list(EXAMPLE_DAGS.values())
     seed_list = [settings.seed + i for i in range(seeds)]
