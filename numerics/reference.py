@@ -33,6 +33,7 @@ import numpy as np
 
 from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
+from dagnngp.numerics.dual import gram_gap
 from dagnngp.numerics.engine import run_program
 from dagnngp.numerics.validate import (
     check_c_sigma,
@@ -303,7 +304,7 @@ def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool
     if want_ntk and act.derivative is None:
         raise ValueError(f"activation {activation!r} has no derivative dual map, so no NTK (its derivative "
                          "is not a function: the step's is a delta); use relu, leaky, abrelu, arccos2, gelu")
-    backend = _choose_backend(backend, K0, activation, all_nodes, numba_ok=not want_ntk and edge == "post")
+    backend = _choose_backend(backend, K0, activation, all_nodes)
     if backend == "xp":
         return _kernel_array_api(m, K0, mu0, model, act, c_sigma, sigma_b, edge, check_psd, max_bytes,
                                  readout)
@@ -315,14 +316,17 @@ def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool
     else:
         K0 = check_gram(K0, "K0", check_psd=check_psd)
     mu0 = _check_mu0(mu0, K0, edge)
-    n_square = 1 if backend == "numba" else (2 if want_ntk else 1) * m.n_nodes + 4
+    n_square = (2 if want_ntk else 1) * (1 if backend == "numba" else m.n_nodes + 4)
     _check_bytes(max_bytes, K0, n_square, backend)
     check_variance(activation, c_sigma, activation_params, stacklevel=3)
     if backend == "numba":
-        from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
+        from dagnngp.numerics.numba_program import kernel_fused  # loads Numba on first use
 
-        out, out_mean, out_finite = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
-        res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+        out, out_mean, theta, out_finite = kernel_fused(m, K0, mu0, model, c_sigma, sigma_b, edge,
+                                                        ntk=want_ntk, readout=bool(readout))
+        out_mean = out_mean if model == "exact" and edge == "post" else np.zeros_like(mu0)
+        res = (NNGPResult(m, model, out, out_mean) if not want_ntk
+               else NTKResult(m, model, theta, out, out_mean, bool(readout), edge))
     else:
         out_finite = False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
@@ -352,8 +356,9 @@ def _check_finite(res: NNGPResult | NTKResult, m: Motif, K0: np.ndarray, c_sigma
     """Raise on a non-finite result; ``output_finite``: the output Gram is already known to be finite."""
     depth = max(m.path_depth_counts(), default=0)
     scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
-    grams = [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult) else (
-        [] if output_finite else [("the output Gram", res.output)])
+    grams = [] if output_finite else (
+        [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult)
+        else [("the output Gram", res.output)])
     for what, values in [*grams, ("the output means", res.output_mean),
                          *((f"node {t}'s Gram", K) for t, K in res.nodes.items()),
                          *((f"node {t}'s NTK", K) for t, K in getattr(res, "nodes_ntk", {}).items())]:
@@ -369,9 +374,8 @@ def _numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool,
-                    numba_ok: bool = True) -> str:
-    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays); ``numba_ok``: the kernel covers the call."""
+def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool) -> str:
+    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays)."""
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'numba' or None (automatic)")
     if not isinstance(K0, np.ndarray | list | tuple) and hasattr(K0, "__array_namespace__"):
@@ -386,13 +390,10 @@ def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes:
         if all_nodes:
             raise ValueError("backend='numba' keeps only the output node; use backend='numpy' "
                              "for all_nodes=True")
-        if not numba_ok:
-            raise ValueError("backend='numba' evaluates the NNGP with post-activation edges; use "
-                             "backend='numpy' for the NTK or edge='pre'")
         if not _numba_available():
             raise ValueError("backend='numba' needs Numba (pip install numba); use backend='numpy'")
         return "numba"
-    if (backend is None and numba_ok and activation == "relu" and not all_nodes
+    if (backend is None and activation == "relu" and not all_nodes
             and _n_inputs(K0) > NUMPY_MAX_N and _numba_available()):
         return "numba"
     return "numpy"
@@ -451,7 +452,11 @@ def _kernel_array_api(m: Motif, K0, mu0, model: str, act: ActivationMaps, c_sigm
     relu = _Maps(lambda K: relu_dual_xp(K, xp, c_sigma), lambda d: relu_mean_xp(d, xp, c_sigma),
                  act.derivative)
     dual, mean, tangent = edge_maps(relu, sigma_b, edge, diagonal)
-    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, tangent=tangent, xp=xp)
+    K0s = 0.5 * (K0 + cross_t(xp, K0))
+    gaps = None
+    if readout is not None:  # the NTK reads 1 - C from the gaps (see _evaluate)
+        gaps = (gram_gap(xp, K0s), *edge_gap_maps(act, sigma_b, edge, diagonal))
+    pairs, vecs = run_program(program, K0s, mu_x, dual, mean, tangent=tangent, xp=xp, gaps=gaps)
 
     def sym(K):
         return 0.5 * (K + cross_t(xp, K))
@@ -503,6 +508,49 @@ def edge_maps(act: ActivationMaps | _Maps, sigma_b: float, edge: str, diagonal=n
     return dual, mean, tangent
 
 
+def edge_gap_maps(act: ActivationMaps, sigma_b: float, edge: str, diagonal=np.diagonal) -> tuple:
+    """``(dual_gap, tangent_gap)``: :func:`edge_maps`' maps carrying gaps (see :func:`run_program`).
+
+    The bias shifts every entry of a Gram alike, so it leaves gaps unchanged.  A
+    ``Tangent``'s output ``e * Q`` has the gap ``(sqrt(e_ii Q_ii) - sqrt(e_jj Q_jj))^2 / 2 +
+    sqrt(e_ii e_jj) (sqrt(Q_ii Q_jj) - Q_ij) + Q_ij (sqrt(e_ii e_jj) - e_ij)``, each term free of
+    cancellation; ``Q = P + Theta`` (post) or ``Theta`` (pre).
+    """
+    sb2 = sigma_b * sigma_b
+    post = edge == "post"
+
+    def dual_gap(K, E):
+        out, gap = act.dual_gap(K + sb2 if (sb2 and post) else K, E)
+        return (out + sb2 if (sb2 and not post) else out), gap
+
+    def tangent_gap(x, theta):
+        K, E = x
+        P = K + sb2 if (sb2 and post) else K
+        e, drop = act.derivative_gap(P, E)
+        if post:
+            Q, EQ = (P, E) if theta is None else (P + theta[0], E + theta[1])
+        else:
+            Q, EQ = theta
+        de, dq = diagonal(e), diagonal(Q)
+        xp = _namespace_of(K)
+        rq = xp.sqrt(xp.clip(dq, 0.0, None))
+        re_ = xp.sqrt(xp.clip(de, 0.0, None))
+        a = re_ * rq
+        gap = (0.5 * (a[:, None] - a[None, :]) ** 2
+               + (re_[:, None] * re_[None, :]) * (EQ - 0.5 * (rq[:, None] - rq[None, :]) ** 2) + Q * drop)
+        return e * Q, gap
+
+    return dual_gap, tangent_gap
+
+
+def _namespace_of(x):
+    if isinstance(x, np.ndarray):
+        return np
+    from dagnngp.numerics.xp import array_namespace
+
+    return array_namespace(x)
+
+
 def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float, edge: str,
               all_nodes: bool, readout: bool | None = None) -> NNGPResult | NTKResult:
     """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
@@ -511,8 +559,12 @@ def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float
     keep_p = (set(program.node_gram) | set(program.cross.values())
               | {r for r in program.node_ntk if r is not None}) if all_nodes else ()
     keep_v = {r for r in program.node_mean if r is not None} if all_nodes else ()
+    gaps = None
+    if readout is not None and act.dual_gap is not None and act.derivative_gap is not None:
+        # the NTK's derivative map reads 1 - C: carry the gaps so that it keeps its digits as C -> 1
+        gaps = (gram_gap(np, K0), *edge_gap_maps(act, sigma_b, edge))
     pairs, vecs = run_program(program, K0, mu0, dual, mean, tangent=tangent, keep_pairs=keep_p,
-                              keep_vecs=keep_v)
+                              keep_vecs=keep_v, gaps=gaps)
     zeros = np.zeros_like(mu0)
 
     def sym(K: np.ndarray) -> np.ndarray:
