@@ -12,8 +12,8 @@ node; ``tests/test_space_kernels.py`` checks every column against
 This module imports Numba at the top; :mod:`dagnngp.numerics.space_kernels` loads it on first use.
 
 >>> out = block_kernel(4, 0, 1, np.array([0.5]), False, 1.0, 0.0)
->>> out["gap"].shape, round(float(out["gap"][26, 0]), 5)   # 0_00_222: 1 - h(0.5)
-((27, 1), 0.391)
+>>> out["gap"].shape, round(float(out["gap"][0, 26]), 5)   # 0_00_222: 1 - h(0.5)
+((1, 27), 0.391)
 """
 
 from __future__ import annotations
@@ -124,9 +124,9 @@ def _blocks(n, first_block, n_blocks, Cs, exact, half_c, sb2, gap, off, diag, me
             diag[r] = gd
             for c in range(n_c):
                 X = gd - Eacc[c]
-                off[r, c] = X
-                gap[r, c] = Eacc[c] if X >= 0.0 else 2.0 * gd - Eacc[c]
-                rule[r, c] = 0.0
+                off[c, r] = X
+                gap[c, r] = Eacc[c] if X >= 0.0 else 2.0 * gd - Eacc[c]
+                rule[c, r] = 0.0
             tot = 0
             dsum = 0
             for d in range(max_d):
@@ -135,7 +135,7 @@ def _blocks(n, first_block, n_blocks, Cs, exact, half_c, sb2, gap, off, diag, me
                     tot += w
                     dsum += d * w
                     for c in range(n_c):
-                        rule[r, c] += w * gd_table[d, c]
+                        rule[c, r] += w * gd_table[d, c]
             n_paths[r] = tot
             depth_sum[r] = dsum
             paths0[r] = ch[0]
@@ -146,13 +146,14 @@ def block_kernel(n_nodes: int, first_block: int, n_blocks: int, Cs: np.ndarray, 
                  half_c: float, sb2: float) -> dict[str, np.ndarray]:
     """Columns of the ``n_blocks * 3^(n-1)`` motifs from index ``first_block * 3^(n-1)`` on.
 
-    ``gap``, ``offdiagonal``, ``rule12``: ``(M, K)``; ``diagonal``, ``output_mean``, ``n_paths``,
-    ``depth_sum`` (sum of the paths' depths), ``paths0`` (paths with no linear edge): ``(M,)``.
+    ``gap``, ``offdiagonal``, ``rule12``: ``(K, M)`` (one contiguous row per correlation);
+    ``diagonal``, ``output_mean``, ``n_paths``, ``depth_sum`` (sum of the paths' depths),
+    ``paths0`` (paths with no linear edge): ``(M,)``.
     Inputs are validated by :mod:`dagnngp.numerics.space_kernels`.
     """
     m = n_blocks * 3 ** (n_nodes - 1)
     n_c = Cs.shape[0]
-    out = {"gap": np.empty((m, n_c)), "offdiagonal": np.empty((m, n_c)), "rule12": np.empty((m, n_c)),
+    out = {"gap": np.empty((n_c, m)), "offdiagonal": np.empty((n_c, m)), "rule12": np.empty((n_c, m)),
            "diagonal": np.empty(m), "output_mean": np.empty(m), "n_paths": np.empty(m, dtype=np.int64),
            "depth_sum": np.empty(m, dtype=np.int64), "paths0": np.empty(m, dtype=np.int64)}
     _blocks(int(n_nodes), int(first_block), int(n_blocks), np.ascontiguousarray(Cs, dtype=np.float64),

@@ -103,12 +103,14 @@ def column_names(plugins: Sequence[str], C: Sequence[float]) -> list[str]:
 
 def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
                   plugins: Sequence[str] = ("nngp", "rule12", "paths"), model: str = "exact",
-                  c_sigma: float = 2.0, sigma_b: float = 0.0) -> dict[str, np.ndarray]:
+                  c_sigma: float = 2.0, sigma_b: float = 0.0,
+                  keep: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """Columns of every motif with index in ``[start, stop)`` (one row per index).
 
     ``start`` and ``stop`` must be multiples of ``3^(n_nodes - 1)`` (the chunks of
     :meth:`dagnngp.space.MotifSpace.chunks` are); ``model`` applies to ``"nngp"``
     (``"rule12"`` always compares with the paper model, which the rule approximates).
+    ``keep``: only these column families (names before ``@``), by default all.
     """
     from dagnngp.space.enumerate import _check_nodes, _check_range
 
@@ -128,36 +130,43 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
     from dagnngp.numerics.numba_space import block_kernel  # compiled on first use
 
     labels = [c_label(c) for c in Cs]
+    names = column_names(plugins, Cs)
+    want = {n.split("@")[0] for n in names} if keep is None else set(keep)
     first, n_blocks = a // block, (b - a) // block
     cols: dict[str, np.ndarray] = {}
     out = None
     if "nngp" in plugins or "paths" in plugins:
         out = block_kernel(n, first, n_blocks, Cs, model == "exact", 0.5 * c_sigma, sigma_b**2)
     if "nngp" in plugins:
-        D = out["diagonal"][:, None]
+        D = np.broadcast_to(out["diagonal"][None, :], out["gap"].shape)
         gap = out["gap"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(D > 0, gap / np.where(D > 0, D, 1.0), 0.0)
-            cond = np.where(gap > 0, (2.0 * D - gap) / np.where(gap > 0, gap, 1.0), np.inf)
         for k, lab in enumerate(labels):
-            cols[f"gap@{lab}"] = gap[:, k]
-        for k, lab in enumerate(labels):
-            cols[f"gap_ratio@{lab}"] = ratio[:, k]
-        for k, lab in enumerate(labels):
-            cols[f"condition@{lab}"] = cond[:, k]
+            cols[f"gap@{lab}"] = gap[k]
+        if "gap_ratio" in want:
+            ratio = np.divide(gap, D, out=np.zeros_like(gap), where=D > 0)
+            for k, lab in enumerate(labels):
+                cols[f"gap_ratio@{lab}"] = ratio[k]
+        if "condition" in want:
+            cond = np.divide(2.0 * D - gap, gap, out=np.full_like(gap, np.inf), where=gap > 0)
+            for k, lab in enumerate(labels):
+                cols[f"condition@{lab}"] = cond[k]
         cols["diagonal"] = out["diagonal"]
         cols["output_mean"] = out["output_mean"]
     if "rule12" in plugins:
         paper = out if (out is not None and model == "paper") else block_kernel(
             n, first, n_blocks, Cs, False, 0.5 * c_sigma, sigma_b**2)
         rule, pgap = paper["rule12"], paper["gap"]
-        fails = pgap > rule + RULE12_RTOL * np.maximum(1.0, np.abs(rule))
         for k, lab in enumerate(labels):
-            cols[f"rule12@{lab}"] = rule[:, k]
+            cols[f"rule12@{lab}"] = rule[k]
         for k, lab in enumerate(labels):
-            cols[f"paper_gap@{lab}"] = pgap[:, k]
-        for k, lab in enumerate(labels):
-            cols[f"rule12_fails@{lab}"] = fails[:, k]
+            cols[f"paper_gap@{lab}"] = pgap[k]
+        if "rule12_fails" in want:
+            tol = np.maximum(np.abs(rule), 1.0)
+            tol *= RULE12_RTOL
+            tol += rule
+            fails = pgap > tol
+            for k, lab in enumerate(labels):
+                cols[f"rule12_fails@{lab}"] = fails[k]
         if out is None:
             out = paper
     if "paths" in plugins:
@@ -166,4 +175,4 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
             cols["n_paths"] = P
             cols["d_bar"] = np.where(dsum > 0, dsum / np.maximum(P, 1), 0.0)
             cols["m_bar"] = np.where(dsum > 0, (P - p0) * P / np.maximum(dsum, 1), 0.0)
-    return {name: cols[name] for name in column_names(plugins, Cs)}
+    return {name: cols[name] for name in names if name.split("@")[0] in want}

@@ -324,15 +324,24 @@ class MotifSpace:
 
         Constraints depend only on the isomorphism class, so a class is kept or dropped whole.
         """
+        idx, codes, weights, _ = self.select_structure(start, stop)
+        return idx, codes, weights
+
+    def select_structure(self, start: int, stop: int
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """:meth:`select` and the :func:`structure` columns of the kept motifs."""
         codes = decode_range(self.n_nodes, start, stop)
-        keep = self.mask(codes)
-        idx = np.arange(start, stop, dtype=np.int64)[keep]
-        codes = codes[keep]
+        struct = structure(codes)
+        keep = self.mask(codes, struct)
+        idx = np.arange(start, stop, dtype=np.int64)
+        if not keep.all():
+            idx, codes = idx[keep], codes[keep]
+            struct = {k: v[keep] for k, v in struct.items()}
         if not self.classes:
-            return idx, codes, np.ones(idx.size, dtype=np.int64)
+            return idx, codes, np.ones(idx.size, dtype=np.int64), struct
         canon, size = canonical_indices(codes)
         rep = canon == idx
-        return idx[rep], codes[rep], size[rep]
+        return idx[rep], codes[rep], size[rep], {k: v[rep] for k, v in struct.items()}
 
     def count(self, weighted: bool = False, chunk_size: int = 1 << 18) -> int:
         """Number of motifs kept (classes with ``classes=True``; their labelled members if ``weighted``)."""
