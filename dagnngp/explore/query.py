@@ -107,12 +107,12 @@ def top(folder: str | os.PathLike, by: str, k: int = 10, ascending: bool = False
     return [_row(folder, cols, int(i)) for i in order]
 
 
-def pareto(folder: str | os.PathLike, rate: str, x: str = "n_linear") -> list[dict[str, Any]]:
+def pareto(folder: str | os.PathLike, rate: str, x: str = "n_linear_path") -> list[dict[str, Any]]:
     """The Pareto front of ``(x, rate)``, both to be large: for each value of ``x``, the motif with
     the largest ``rate``, kept when no motif with a larger ``x`` has a rate as large.
 
-    With ``x = "n_linear"`` it answers: how fast (scale-free) can a cell with this many trainable
-    edges be?  Rows with a NaN rate are skipped; ties are broken by motif index.
+    With ``x = "n_linear_path"`` (linear edges on input-output paths) it answers: how fast
+    (scale-free) can a cell with this many trainable edges be?  Rows with a NaN rate are skipped; ties are broken by motif index.
     """
     manifest = load_manifest(folder)
     rc, xc = _resolve(manifest, rate), _resolve(manifest, x)

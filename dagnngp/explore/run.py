@@ -41,7 +41,7 @@ LOCAL_ABOVE = 3**15
 #: Environment variable naming a scheduler address (or ``inprocess`` / ``local``).
 SCHEDULER_ENV = "DAGNNGP_SCHEDULER"
 FORMAT = 1
-STRUCTURE_COLUMNS = ("n_linear", "n_edges", "max_in_degree", "merges_unequal")
+STRUCTURE_COLUMNS = ("n_linear", "n_linear_path", "n_edges", "max_in_degree", "merges_unequal")
 
 
 def _optional(module: str) -> Any:
@@ -182,6 +182,8 @@ def _prepare(spec: RunSpec, out: Path) -> list[tuple[int, int]]:
     manifest = {"format": FORMAT, "spec": spec.describe(),
                 "columns": ["index", "weight", *STRUCTURE_COLUMNS, *spec.stored_columns()],
                 "chunks": [list(c) for c in chunks]}
+    for stale in (out / "chunks").glob(".part-*.tmp"):  # left by a process killed while writing
+        stale.unlink(missing_ok=True)
     path = out / "manifest.json"
     if path.exists():
         old = load_manifest(out)

@@ -135,8 +135,8 @@ def motif_of(n_nodes: int, index: int) -> Motif:
 def structure(codes: np.ndarray) -> dict[str, np.ndarray]:
     """Structural columns of rows of edge codes, vectorised.
 
-    ``has_path`` (an input-output path exists), ``n_linear`` (linear edges), ``n_edges`` (non-zero
-    edges), ``max_in_degree`` (non-zero edges into one node) and ``merges_unequal`` (a linear
+    ``has_path`` (an input-output path exists), ``n_linear`` (linear edges), ``n_linear_path``
+    (linear edges on an input-output path: the trainable ones), ``n_edges`` (non-zero edges), ``max_in_degree`` (non-zero edges into one node) and ``merges_unequal`` (a linear
     edge on an input-output path reads a node reached by input paths of unequal depths: where
     the paper's rule (12) differs from its own recursion, see :mod:`dagnngp.proofs_check.audit`).
 
@@ -169,11 +169,15 @@ def structure(codes: np.ndarray) -> dict[str, np.ndarray]:
     on_path = (depth != 0) & reach_out
     multi = (depth & (depth - 1)) != 0  # more than one bit set
     merges = np.zeros(m, dtype=bool)
+    lin_path = np.zeros(m, dtype=np.int64)
     for (s, t), k in col.items():
-        merges |= lin[:, k] & on_path[s] & on_path[t] & multi[s]
+        used = lin[:, k] & on_path[s] & on_path[t]
+        lin_path += used
+        merges |= used & multi[s]
     return {
         "has_path": depth[n - 1] != 0,
         "n_linear": lin.sum(axis=1).astype(np.int64),
+        "n_linear_path": lin_path,
         "n_edges": nz.sum(axis=1).astype(np.int64),
         "max_in_degree": indeg.max(axis=0),
         "merges_unequal": merges,
