@@ -59,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="comma-separated: nngp, rule12, paths (default all)")
     r.add_argument("--keep", type=_names, default=None,
                    help="store only these column families, e.g. gap,gap_ratio,rule12 (default all)")
-    r.add_argument("--model", choices=("exact", "paper"), default="exact", help="kernel model (default exact)")
+    r.add_argument("--model", choices=("exact", "paper"), default="exact",
+                   help="kernel model (default exact)")
     r.add_argument("--c-sigma", type=finite_float, default=2.0, help="weight variance c_sigma (default 2)")
     r.add_argument("--sigma-b", type=finite_float, default=0.0, help="bias standard deviation (default 0)")
     r.add_argument("--chunk-size", type=int_range(1), default=None, help="motifs per chunk (default 3^11)")
@@ -136,8 +137,9 @@ def _run(args: argparse.Namespace) -> int:
         else:
             state = "complete" if info["complete"] else "unfinished (run the same command again to resume)"
             print(f"{info['folder']}: {info['chunks_done']}/{info['chunks']} chunks, {state}; this call: "
-                  f"{info['new_chunks']} chunks, {info['rows']} rows, {info['motifs_scanned']} motifs scanned "
-                  f"in {info['seconds']:.1f} s ({info['motifs_per_second']:.3g} motifs/s, {info['scheduler']})")
+                  f"{info['new_chunks']} chunks, {info['rows']} rows, {info['motifs_scanned']} motifs "
+                  f"scanned in {info['seconds']:.1f} s ({info['motifs_per_second']:.3g} motifs/s, "
+                  f"{info['scheduler']})")
         return 0
     if args.action == "top":
         rows = query.top(args.folder, args.by, k=args.k, ascending=args.ascending)
@@ -163,7 +165,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{res['column']}: holds for {res['true']} of {res['motifs']} motifs "
           f"({res['classes_true']} of {res['classes']} rows)")
     if args.against:
-        print(f"  disagrees with {args.against} for {res['mismatches']} motifs ({res['mismatch_classes']} rows)")
+        print(f"  disagrees with {args.against} for {res['mismatches']} motifs "
+              f"({res['mismatch_classes']} rows)")
     if res["minimal"]:
         label = "disagreements" if args.against else "motifs where it holds"
         print(f"  minimal {label} (fewest nodes, then edges):")

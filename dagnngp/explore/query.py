@@ -112,7 +112,8 @@ def pareto(folder: str | os.PathLike, rate: str, x: str = "n_linear_path") -> li
     the largest ``rate``, kept when no motif with a larger ``x`` has a rate as large.
 
     With ``x = "n_linear_path"`` (linear edges on input-output paths) it answers: how fast
-    (scale-free) can a cell with this many trainable edges be?  Rows with a NaN rate are skipped; ties are broken by motif index.
+    (scale-free) can a cell with this many trainable edges be?  Rows with a NaN rate are skipped; ties
+    are broken by motif index.
     """
     manifest = load_manifest(folder)
     rc, xc = _resolve(manifest, rate), _resolve(manifest, x)

@@ -136,7 +136,8 @@ def structure(codes: np.ndarray) -> dict[str, np.ndarray]:
     """Structural columns of rows of edge codes, vectorised.
 
     ``has_path`` (an input-output path exists), ``n_linear`` (linear edges), ``n_linear_path``
-    (linear edges on an input-output path: the trainable ones), ``n_edges`` (non-zero edges), ``max_in_degree`` (non-zero edges into one node) and ``merges_unequal`` (a linear
+    (linear edges on an input-output path: the trainable ones), ``n_edges`` (non-zero edges),
+    ``max_in_degree`` (non-zero edges into one node) and ``merges_unequal`` (a linear
     edge on an input-output path reads a node reached by input paths of unequal depths: where
     the paper's rule (12) differs from its own recursion, see :mod:`dagnngp.proofs_check.audit`).
 
