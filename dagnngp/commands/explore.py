@@ -1,4 +1,9 @@
-"""``dagnngp explore``: whole motif spaces, in-process or on Dask, and queries over finished runs."""
+"""``dagnngp explore``: whole motif spaces, in-process or on Dask, and queries over finished runs.
+
+>>> from dagnngp.cli import main
+>>> main(["explore", "run", "--nodes", "9", "--out", "unused"])
+2
+"""
 
 from __future__ import annotations
 
