@@ -82,7 +82,8 @@ def test_classes_run_reports_labelled_counts(tmp_path):
 
 
 def test_top_and_pareto(tmp_path):
-    run_space(RunSpec(MotifSpace(4, has_path=True), C=(0.5,)), tmp_path, scheduler="inprocess", progress=False)
+    spec = RunSpec(MotifSpace(4, has_path=True), C=(0.5,))
+    run_space(spec, tmp_path, scheduler="inprocess", progress=False)
     cols = read_columns(tmp_path, ["index", "gap@0.5", "gap_ratio@0.5", "n_linear_path"])
     best = top(tmp_path, "gap@0.5", k=3)
     assert [r["gap@0.5"] for r in best] == sorted(cols["gap@0.5"], reverse=True)[:3]
@@ -102,13 +103,14 @@ def test_top_and_pareto(tmp_path):
 def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     ref, run = tmp_path / "ref", tmp_path / "run"
     args = ["--nodes", "5", "--C", "0,0.5", "--chunk-size", "729", "--scheduler", "inprocess"]
-    run_space(RunSpec(MotifSpace(5), C=(0.0, 0.5), chunk_size=729), ref, scheduler="inprocess", progress=False)
+    spec = RunSpec(MotifSpace(5), C=(0.0, 0.5), chunk_size=729)
+    run_space(spec, ref, scheduler="inprocess", progress=False)
     proc = subprocess.Popen([sys.executable, "-m", "dagnngp", "explore", "run", *args, "--out", str(run)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            if len(list((run / "chunks").glob("part-*.parquet"))) >= 10 if (run / "chunks").is_dir() else False:
+            if (run / "chunks").is_dir() and len(list((run / "chunks").glob("part-*.parquet"))) >= 10:
                 break
             time.sleep(0.005)
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
@@ -130,12 +132,14 @@ def test_a_killed_worker_changes_nothing(tmp_path):
     distributed = pytest.importorskip("distributed")
     spec = RunSpec(MotifSpace(5), C=(0.0, 0.5), chunk_size=729)
     run_space(spec, tmp_path / "ref", scheduler="inprocess", progress=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  env={"NUMBA_NUM_THREADS": "1"}) as cluster, distributed.Client(cluster) as client:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"})
+    with cluster, distributed.Client(cluster) as client:
         pids = client.run(os.getpid)
         out = tmp_path / "run"
         result: dict = {}
-        t = threading.Thread(target=lambda: result.update(run_space(spec, out, client=client, progress=False)))
+        t = threading.Thread(
+            target=lambda: result.update(run_space(spec, out, client=client, progress=False)))
         t.start()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -162,7 +166,8 @@ def test_cli_round_trip(tmp_path, capsys):
     assert main(["explore", "top", str(out), "--by", "gap_ratio@0.5", "--k", "2", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert rows[0]["gap_ratio@0.5"] == pytest.approx(0.5)
-    assert main(["explore", "census", str(out), "--column", "rule12_fails", "--against", "merges_unequal"]) == 0
+    assert main(["explore", "census", str(out), "--column", "rule12_fails",
+                 "--against", "merges_unequal"]) == 0
     text = capsys.readouterr().out
     assert "holds for 45 of 662 motifs" in text and "disagrees with merges_unequal for 0 motifs" in text
     plot = tmp_path / "front.png"

@@ -15,5 +15,5 @@ from dagnngp.explore.query import census, pareto, read_columns, top
 from dagnngp.explore.run import RunSpec, chunk_table, load_manifest, pending_chunks, run_space
 from dagnngp.space import MotifSpace
 
-__all__ = ["MotifSpace", "RunSpec", "census", "chunk_table", "load_manifest", "pareto", "pending_chunks", "read_columns",
-           "run_space", "top"]
+__all__ = ["MotifSpace", "RunSpec", "census", "chunk_table", "load_manifest", "pareto", "pending_chunks",
+           "read_columns", "run_space", "top"]
