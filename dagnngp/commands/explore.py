@@ -172,6 +172,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.against:
         print(f"  disagrees with {args.against} for {res['mismatches']} motifs "
               f"({res['mismatch_classes']} rows)")
+        per = res["mismatches_per_column"]
+        if len(per) > 1:
+            print(f"  at each correlation on its own: {sum(1 for v in per.values() if v == 0)} of {len(per)} "
+                  f"columns agree exactly; most disagreements in one column: {max(per.values())}")
     if res["minimal"]:
         label = "disagreements" if args.against else "motifs where it holds"
         print(f"  minimal {label} (fewest nodes, then edges):")

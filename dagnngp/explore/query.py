@@ -19,7 +19,7 @@ counts of labelled motifs; ``classes`` counts rows.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,29 +47,44 @@ def _resolve(manifest: dict[str, Any], name: str) -> list[str]:
     return hits
 
 
-def read_columns(folder: str | os.PathLike, columns: Sequence[str],
-                 allow_partial: bool = False) -> dict[str, np.ndarray]:
-    """The named columns of a run (all finished chunks, in index order) as NumPy arrays.
-
-    An unfinished run is refused unless ``allow_partial``.
-    """
-    pq = _optional("pyarrow.parquet")
-    manifest = load_manifest(folder)
-    if pending_chunks(folder) and not allow_partial:
-        raise ValueError(f"the run in {os.fspath(folder)!r} is unfinished ({len(pending_chunks(folder))} "
-                         "chunks missing); finish it (run it again) or pass allow_partial")
-    names = []
+def _names(manifest: dict[str, Any], columns: Sequence[str]) -> list[str]:
+    names: list[str] = []
     for c in columns:
         for r in _resolve(manifest, c):
             if r not in names:
                 names.append(r)
-    parts = sorted((Path(folder) / "chunks").glob("part-*.parquet"))
-    tables = [pq.read_table(p, columns=names) for p in parts]
-    out = {}
-    for name in names:
-        arrays = [t.column(name).to_numpy() for t in tables]
-        out[name] = np.concatenate(arrays) if arrays else np.empty(0)
-    return out
+    return names
+
+
+def _parts(folder: str | os.PathLike, columns: Sequence[str], allow_partial: bool = False
+           ) -> Iterator[dict[str, np.ndarray]]:
+    """The named columns of each finished chunk in index order, one chunk at a time (bounded memory)."""
+    pq = _optional("pyarrow.parquet")
+    manifest = load_manifest(folder)
+    missing = pending_chunks(folder)
+    if missing and not allow_partial:
+        raise ValueError(f"the run in {os.fspath(folder)!r} is unfinished ({len(missing)} chunks missing); "
+                         "finish it (run it again) or pass allow_partial")
+    names = _names(manifest, columns)
+    for path in sorted((Path(folder) / "chunks").glob("part-*.parquet")):
+        table = pq.read_table(path, columns=names)
+        yield {name: table.column(name).to_numpy() for name in names}
+
+
+def read_columns(folder: str | os.PathLike, columns: Sequence[str],
+                 allow_partial: bool = False) -> dict[str, np.ndarray]:
+    """The named columns of a run (all finished chunks, in index order) as NumPy arrays.
+
+    A name may be a prefix such as ``gap`` for all its ``@C`` columns.  An unfinished run is
+    refused unless ``allow_partial``.  The whole columns are held in memory; the queries below
+    read one chunk at a time instead.
+    """
+    names = _names(load_manifest(folder), columns)
+    pieces: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    for part in _parts(folder, names, allow_partial):
+        for n in names:
+            pieces[n].append(part[n])
+    return {n: np.concatenate(v) if v else np.empty(0) for n, v in pieces.items()}
 
 
 def _n_nodes(folder: str | os.PathLike) -> int:
@@ -99,12 +114,17 @@ def top(folder: str | os.PathLike, by: str, k: int = 10, ascending: bool = False
         raise ValueError(f"{by!r} names {len(col)} columns ({', '.join(col[:6])}...); "
                          f"name one, e.g. {col[0]!r}")
     wanted = ["index", "weight", "n_linear", col[0], *extra]
-    cols = read_columns(folder, wanted)
-    v = cols[col[0]].astype(np.float64)
-    ok = np.flatnonzero(~np.isnan(v))
-    key = v[ok] if ascending else -v[ok]
-    order = ok[np.lexsort((cols["index"][ok], key))][:k]
-    return [_row(folder, cols, int(i)) for i in order]
+    kept: dict[str, np.ndarray] | None = None
+    for part in _parts(folder, wanted):
+        if kept is not None:
+            part = {n: np.concatenate([kept[n], part[n]]) for n in part}
+        v = part[col[0]].astype(np.float64)
+        ok = np.flatnonzero(~np.isnan(v))
+        order = ok[np.lexsort((part["index"][ok], v[ok] if ascending else -v[ok]))][:k]
+        kept = {n: a[order] for n, a in part.items()}
+    if kept is None:
+        return []
+    return [_row(folder, kept, i) for i in range(len(kept["index"]))]
 
 
 def pareto(folder: str | os.PathLike, rate: str, x: str = "n_linear_path") -> list[dict[str, Any]]:
@@ -119,20 +139,30 @@ def pareto(folder: str | os.PathLike, rate: str, x: str = "n_linear_path") -> li
     rc, xc = _resolve(manifest, rate), _resolve(manifest, x)
     if len(rc) != 1 or len(xc) != 1:
         raise ValueError("name one column for the rate and one for x (e.g. gap_ratio@0.5)")
-    cols = read_columns(folder, ["index", "weight", xc[0], rc[0]])
-    r, xs = cols[rc[0]].astype(np.float64), cols[xc[0]].astype(np.float64)
-    ok = np.flatnonzero(~np.isnan(r) & ~np.isnan(xs))
-    order = ok[np.lexsort((cols["index"][ok], -r[ok], -xs[ok]))]  # by x desc, rate desc, index
-    front, best = [], -np.inf
-    seen_x = set()
-    for i in order:
-        if xs[i] in seen_x:
-            continue
-        seen_x.add(xs[i])
-        if r[i] > best:
-            front.append(int(i))
-            best = r[i]
-    return [_row(folder, cols, i) for i in reversed(front)]
+    best: dict[float, tuple[float, int, int]] = {}  # x -> (rate, index, weight), best per x
+    for part in _parts(folder, ["index", "weight", xc[0], rc[0]]):
+        r, xs = part[rc[0]].astype(np.float64), part[xc[0]].astype(np.float64)
+        ok = np.flatnonzero(~np.isnan(r) & ~np.isnan(xs))
+        order = ok[np.lexsort((part["index"][ok], -r[ok], xs[ok]))]  # by x, then rate desc, index
+        first = order[np.r_[True, xs[order][1:] != xs[order][:-1]]] if order.size else order
+        for i in first:
+            cand = (float(r[i]), int(part["index"][i]), int(part["weight"][i]))
+            old = best.get(float(xs[i]))
+            if old is None or (cand[0], -cand[1]) > (old[0], -old[1]):
+                best[float(xs[i])] = cand
+    front, top_rate = [], -np.inf
+    for xv in sorted(best, reverse=True):
+        rate_v, index, weight = best[xv]
+        if rate_v > top_rate:
+            front.append((xv, rate_v, index, weight))
+            top_rate = rate_v
+    n = _n_nodes(folder)
+    out = []
+    for xv, rate_v, index, weight in reversed(front):
+        xval: Any = int(xv) if float(xv).is_integer() else xv
+        out.append({"motif": str(motif_of(n, index)), "nodes": n, "index": index, "weight": weight,
+                    xc[0]: xval, rc[0]: rate_v})
+    return out
 
 
 def census(folders: Sequence[str | os.PathLike], column: str, against: str | None = None,
@@ -142,45 +172,55 @@ def census(folders: Sequence[str | os.PathLike], column: str, against: str | Non
     With ``against`` (another boolean column, e.g. a structural prediction), also the number of
     motifs where the two disagree.  ``minimal`` lists up to ``k`` minimal counterexamples (rows
     where the column holds, or where it disagrees with ``against``): fewest nodes, then fewest
-    non-zero edges, then smallest index.  Counts are of labelled motifs (class sizes summed).
+    non-zero edges, then smallest index.  Counts are of labelled motifs (class sizes summed);
+    ``mismatches_per_column`` compares each ``@C`` column with ``against`` on its own.
     """
     if isinstance(folders, str | os.PathLike):
         folders = [folders]
     totals = {"motifs": 0, "true": 0, "false": 0, "classes": 0, "classes_true": 0, "mismatches": 0,
               "mismatch_classes": 0}
+    per_column: dict[str, int] = {}
     candidates: list[tuple[int, int, int, str, int]] = []
     per_run = []
     for folder in folders:
         manifest = load_manifest(folder)
         names = _resolve(manifest, column)
         other = _resolve(manifest, against) if against else []
-        cols = read_columns(folder, ["index", "weight", "n_edges", *names, *other])
-        w = cols["weight"].astype(np.int64)
-        hold = np.zeros(w.size, dtype=bool)
-        for nm in names:
-            hold |= cols[nm].astype(bool)
-        flag = hold
-        if against:
-            pred = np.zeros(w.size, dtype=bool)
-            for nm in other:
-                pred |= cols[nm].astype(bool)
-            flag = hold != pred
-            totals["mismatches"] += int(w[flag].sum())
-            totals["mismatch_classes"] += int(flag.sum())
         n = _n_nodes(folder)
-        run = {"folder": os.fspath(folder), "nodes": n, "motifs": int(w.sum()), "true": int(w[hold].sum()),
-               "classes": int(w.size), "classes_true": int(hold.sum())}
+        run = {"folder": os.fspath(folder), "nodes": n, "motifs": 0, "true": 0, "classes": 0,
+               "classes_true": 0}
+        for cols in _parts(folder, ["index", "weight", "n_edges", *names, *other]):
+            w = cols["weight"].astype(np.int64)
+            hold = np.zeros(w.size, dtype=bool)
+            for nm in names:
+                hold |= cols[nm].astype(bool)
+            flag = hold
+            if against:
+                pred = np.zeros(w.size, dtype=bool)
+                for nm in other:
+                    pred |= cols[nm].astype(bool)
+                flag = hold != pred
+                totals["mismatches"] += int(w[flag].sum())
+                totals["mismatch_classes"] += int(flag.sum())
+                for nm in names:  # each correlation on its own, against the same prediction
+                    per_column[nm] = per_column.get(nm, 0) + int(w[cols[nm].astype(bool) != pred].sum())
+            run["motifs"] += int(w.sum())
+            run["true"] += int(w[hold].sum())
+            run["classes"] += int(w.size)
+            run["classes_true"] += int(hold.sum())
+            totals["false"] += int(w[~hold].sum())
+            idx = np.flatnonzero(flag)
+            if idx.size:
+                order = idx[np.lexsort((cols["index"][idx], cols["n_edges"][idx]))][:k]
+                candidates += [(n, int(cols["n_edges"][i]), int(cols["index"][i]), os.fspath(folder), 0)
+                               for i in order]
+                candidates = sorted(candidates)[:k]
         per_run.append(run)
         for key in ("motifs", "true", "classes", "classes_true"):
             totals[key] += run[key]
-        totals["false"] += int(w[~hold].sum())
-        idx = np.flatnonzero(flag)
-        if idx.size:
-            order = idx[np.lexsort((cols["index"][idx], cols["n_edges"][idx]))][:k]
-            candidates += [(n, int(cols["n_edges"][i]), int(cols["index"][i]), os.fspath(folder), int(i))
-                           for i in order]
     candidates.sort()
     minimal = []
     for n, ne, index, _, _ in candidates[:k]:
         minimal.append({"motif": str(motif_of(n, index)), "nodes": n, "edges": ne, "index": index})
-    return {"column": column, "against": against, **totals, "runs": per_run, "minimal": minimal}
+    return {"column": column, "against": against, **totals, "mismatches_per_column": per_column,
+            "runs": per_run, "minimal": minimal}
