@@ -97,6 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--column", required=True, help="boolean column or prefix, e.g. rule12_fails (any C)")
     c.add_argument("--against", default=None, help="a predicted boolean column, e.g. merges_unequal")
     c.add_argument("--k", type=int_range(0), default=5, help="minimal counterexamples listed (default 5)")
+    c.add_argument("--partial", action="store_true",
+                   help="count the finished chunks of unfinished runs (else they are refused)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -163,12 +165,15 @@ def _run(args: argparse.Namespace) -> int:
             print(f"Pareto front of ({args.x}, {args.rate}), both large:")
             _print_rows(rows, [args.x, args.rate, "weight"])
         return 0
-    res = query.census(args.folders, args.column, against=args.against, k=args.k)
+    res = query.census(args.folders, args.column, against=args.against, k=args.k, allow_partial=args.partial)
     if args.json:
         print(dump_json(res))
         return 0
     print(f"{res['column']}: holds for {res['true']} of {res['motifs']} motifs "
           f"({res['classes_true']} of {res['classes']} rows)")
+    for r in res["runs"]:
+        if r["chunks_missing"]:
+            print(f"  partial: {r['folder']} has {r['chunks_missing']} chunks still missing")
     if args.against:
         print(f"  disagrees with {args.against} for {res['mismatches']} motifs "
               f"({res['mismatch_classes']} rows)")

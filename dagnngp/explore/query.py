@@ -166,7 +166,7 @@ def pareto(folder: str | os.PathLike, rate: str, x: str = "n_linear_path") -> li
 
 
 def census(folders: Sequence[str | os.PathLike], column: str, against: str | None = None,
-           k: int = 5) -> dict[str, Any]:
+           k: int = 5, allow_partial: bool = False) -> dict[str, Any]:
     """How many motifs satisfy a boolean column (or any of its ``@C`` columns), over several runs.
 
     With ``against`` (another boolean column, e.g. a structural prediction), also the number of
@@ -174,6 +174,7 @@ def census(folders: Sequence[str | os.PathLike], column: str, against: str | Non
     where the column holds, or where it disagrees with ``against``): fewest nodes, then fewest
     non-zero edges, then smallest index.  Counts are of labelled motifs (class sizes summed);
     ``mismatches_per_column`` compares each ``@C`` column with ``against`` on its own.
+    ``allow_partial`` counts the finished chunks of unfinished runs (``runs`` says how many).
     """
     if isinstance(folders, str | os.PathLike):
         folders = [folders]
@@ -189,7 +190,8 @@ def census(folders: Sequence[str | os.PathLike], column: str, against: str | Non
         n = _n_nodes(folder)
         run = {"folder": os.fspath(folder), "nodes": n, "motifs": 0, "true": 0, "classes": 0,
                "classes_true": 0}
-        for cols in _parts(folder, ["index", "weight", "n_edges", *names, *other]):
+        run["chunks_missing"] = len(pending_chunks(folder))
+        for cols in _parts(folder, ["index", "weight", "n_edges", *names, *other], allow_partial):
             w = cols["weight"].astype(np.int64)
             hold = np.zeros(w.size, dtype=bool)
             for nm in names:
