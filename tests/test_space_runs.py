@@ -203,3 +203,16 @@ def test_missing_extra_is_one_line(monkeypatch, capsys, tmp_path):
     assert "dagnngp[dask]" in err and "Traceback" not in err
     with pytest.raises(ImportError, match="not installed"):
         run_mod.__dict__["_optional"]("pyarrow")
+
+
+def test_unfinished_runs_are_refused_unless_partial(tmp_path, capsys):
+    spec = RunSpec(MotifSpace(5, has_path=True), C=(0.5,), chunk_size=3**7)
+    info = run_space(spec, tmp_path, scheduler="inprocess", progress=False, max_chunks=2)
+    assert not info["complete"] and info["chunks_done"] == 2
+    with pytest.raises(ValueError, match="unfinished"):
+        census([tmp_path], "rule12_fails")
+    part = census([tmp_path], "rule12_fails", allow_partial=True)
+    full = read_columns(tmp_path, ["rule12_fails@0.5"], allow_partial=True)["rule12_fails@0.5"]
+    assert part["true"] == int(full.sum()) and part["runs"][0]["chunks_missing"] == 25
+    assert main(["explore", "census", str(tmp_path), "--column", "rule12_fails", "--partial"]) == 0
+    assert "25 chunks still missing" in capsys.readouterr().out
