@@ -105,6 +105,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "dagnngp.commands.sweep",
     "nas": "dagnngp.commands.nas",
     "explore": "dagnngp.commands.explore",
+    "playground": "dagnngp.commands.playground",
 }
 
 

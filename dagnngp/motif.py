@@ -7,9 +7,16 @@ Every pair ``s < t`` carries one edge operation:
 * ``skip``   -- identity, ``X_t += X_s``;
 * ``linear`` -- fresh Gaussian weights followed by ReLU, ``X_t += sqrt(c/m) relu(W X_s)``.
 
+An edge may carry a real *weight* ``alpha`` (default 1): it then adds
+``alpha`` times its output, so ``x + alpha F(x)`` and branches scaled by
+``1/sqrt(L)`` are motifs too.
+
 The canonical text form is the one used by the paper's code: groups separated
 by ``_``, group ``t`` (for target node ``t = 1 .. H``) listing the operation
-from each source ``0 .. t-1`` as a digit (0 zero, 1 skip, 2 linear).
+from each source ``0 .. t-1`` as a digit (0 zero, 1 skip, 2 linear).  A digit
+may be followed by its edge's weight in parentheses, a decimal number or a
+fraction: ``"1_2(0.5)1"`` is ``X_2 = 0.5 F(X_0) + X_1``.  Strings without
+parentheses mean exactly what they meant before weights existed.
 
 This module knows nothing of kernels; it is pure combinatorics.
 
@@ -94,6 +101,38 @@ _OP_NAMES: dict[str, Op] = {
 
 #: Anything but an ASCII digit or '_' (so "٢", "２" and "²", which pass ``str.isdigit``, are refused).
 _BAD_CHAR_RE = re.compile(r"[^0-9_]")
+#: an edge weight in a motif string: ``(`` a decimal number or a fraction ``)``
+_WEIGHT_RE = re.compile(r"\(([^()]*)\)")
+_NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _weight_value(value: object, where: str) -> float:
+    """An edge weight as a finite, non-zero float (NumPy scalars and ``p/q`` strings accepted)."""
+    text = value.strip() if isinstance(value, str) else None
+    try:
+        if text is not None:
+            num, _, den = text.partition("/")
+            if not _NUMBER_RE.fullmatch(num) or (den and not _NUMBER_RE.fullmatch(den)):
+                raise ValueError
+            w = float(num) / float(den) if den else float(num)
+        elif isinstance(value, bool) or type(value).__name__ == "bool_":
+            raise TypeError
+        else:
+            w = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise MotifError(
+            f"weight {_clip(value)} of edge {where} is not a number; write a decimal such as 0.5 "
+            "or a fraction such as 1/3"
+        ) from None
+    if not w == w or w in (float("inf"), float("-inf")):
+        raise MotifError(f"weight {_clip(value)} of edge {where} must be finite")
+    if w == 0:
+        raise MotifError(f"weight 0 of edge {where}: an edge of weight 0 is a zero edge; use op 0 instead")
+    return w
+
+
+def _format_weight(w: float) -> str:
+    return repr(int(w)) if w == int(w) and abs(w) < 1e15 else repr(w)
 
 #: Longest part of a bad input quoted back in an error message.
 ECHO_LIMIT = 40
@@ -142,6 +181,8 @@ class Motif:
     """
 
     ops: tuple[tuple[Op, ...], ...]
+    #: ``weights[t-1][s]`` is edge ``s -> t``'s weight; ``None`` when every edge has weight 1
+    weights: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         rows = self.ops
@@ -159,6 +200,15 @@ class Motif:
             for s, op in enumerate(row):
                 if not isinstance(op, Op):
                     raise MotifError(f"edge ({s}, {t}) holds {op!r}, not an Op")
+        if self.weights is not None:
+            w = self.weights
+            if not isinstance(w, tuple) or len(w) != len(rows) or any(
+                    not isinstance(r, tuple) or len(r) != t for t, r in enumerate(w, start=1)):
+                raise MotifError("weights must have the shape of ops: one tuple of t floats per node t")
+            norm = tuple(tuple(1.0 if op is Op.ZERO else _weight_value(x, f"({s}, {t})")
+                               for s, (op, x) in enumerate(zip(rows[t - 1], r, strict=True)))
+                         for t, r in enumerate(w, start=1))
+            object.__setattr__(self, "weights", None if all(x == 1.0 for r in norm for x in r) else norm)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -212,6 +262,9 @@ class Motif:
             raise MotifError(
                 f"{shown} describes {n_nodes} nodes; the maximum is {MAX_NODES} (dagnngp.motif.MAX_NODES)"
             )
+        weights_given: dict[tuple[int, int], float] = {}
+        if "(" in raw or ")" in raw:
+            raw, weights_given = cls._strip_weights(raw, shown)
         bad = _BAD_CHAR_RE.search(raw)
         if bad is not None:
             ch = bad.group()
@@ -243,14 +296,46 @@ class Motif:
                     )
                 row.append(Op(ord(ch) - 48))
             rows.append(tuple(row))
-        return cls(tuple(rows))
+        if not weights_given:
+            return cls(tuple(rows))
+        for (s, t), _ in weights_given.items():
+            if rows[t - 1][s] is Op.ZERO:
+                raise MotifError(f"{shown}: edge ({s}, {t}) is a zero edge and cannot carry a weight")
+        weights = tuple(tuple(weights_given.get((s, t), 1.0) for s in range(t))
+                        for t in range(1, len(rows) + 1))
+        return cls(tuple(rows), weights)
+
+    @staticmethod
+    def _strip_weights(raw: str, shown: str) -> tuple[str, dict[tuple[int, int], float]]:
+        """Remove ``(w)`` after op digits; return the plain string and ``{(s, t): w}``."""
+        weights: dict[tuple[int, int], float] = {}
+        plain: list[str] = []
+        pos = 0
+        for match in _WEIGHT_RE.finditer(raw):
+            plain.append(raw[pos:match.start()])
+            pos = match.end()
+            before = "".join(plain)
+            if not before or not before[-1].isdigit():
+                raise MotifError(f"{shown}: a weight '({match.group(1)})' must follow an op digit, "
+                                 "as in '1_2(0.5)1'")
+            t = before.count("_") + 1
+            s = len(before) - 1 - (before.rfind("_") + 1)
+            weights[(s, t)] = _weight_value(match.group(1), f"({s}, {t})")
+        plain.append(raw[pos:])
+        rest = "".join(plain)
+        if "(" in rest or ")" in rest:
+            raise MotifError(f"{shown}: unbalanced or nested parentheses; a weight is written '2(0.5)'")
+        return rest, weights
 
     @classmethod
     def from_edges(cls, n_nodes: int, edges: Mapping[tuple[int, int], object]) -> Motif:
-        """Build a motif from ``{(s, t): op}``; missing pairs are zero edges.
+        """Build a motif from ``{(s, t): op}`` or ``{(s, t): (op, weight)}``; missing pairs are zero edges.
 
         ``op`` may be an :class:`Op`, a digit or a name (``"zero"``, ``"skip"``, ``"linear"``);
-        node indices and digits may be NumPy integers.
+        node indices and digits may be NumPy integers; ``weight`` is a non-zero real number.
+
+        >>> str(Motif.from_edges(3, {(0, 1): "linear", (0, 2): "skip", (1, 2): ("linear", 0.5)}))
+        '2_12(0.5)'
 
         >>> str(Motif.from_edges(4, {(0, 1): 2, (0, 2): 2, (2, 3): 2, (0, 3): 1,
         ...                          (1, 2): 1, (1, 3): 1}))
@@ -267,6 +352,7 @@ class Motif:
         if not isinstance(edges, Mapping):
             raise MotifError("edges must be a mapping {(s, t): op}")
         table = [[Op.ZERO] * t for t in range(1, n_nodes)]
+        wtable = [[1.0] * t for t in range(1, n_nodes)]
         for key, op in edges.items():
             pair = tuple(_as_int(v) for v in key) if isinstance(key, tuple) and len(key) == 2 else ()
             if len(pair) != 2 or None in pair:
@@ -283,8 +369,15 @@ class Motif:
                 raise MotifError(
                     f"edge {_clip((s, t))} names a node outside 0..{n_nodes - 1}"
                 )
+            if isinstance(op, tuple):
+                if len(op) != 2:
+                    raise MotifError(f"edge {(s, t)!r} must map to an op or to (op, weight), got {_clip(op)}")
+                op, weight = op
+                wtable[t - 1][s] = _weight_value(weight, repr((s, t)))
             table[t - 1][s] = Op.coerce(op, where=f"edge {(s, t)!r}")
-        return cls(tuple(tuple(row) for row in table))
+            if table[t - 1][s] is Op.ZERO and wtable[t - 1][s] != 1.0:
+                raise MotifError(f"edge {(s, t)!r} is a zero edge and cannot carry a weight")
+        return cls(tuple(tuple(row) for row in table), tuple(tuple(row) for row in wtable))
 
     # ---------------------------------------------------------------- basics
     @property
@@ -302,6 +395,20 @@ class Motif:
         if not (0 <= s < t <= self.output):
             raise MotifError(f"no edge ({s}, {t}) in a motif with nodes 0..{self.output}")
         return self.ops[t - 1][s]
+
+    def weight(self, s: int, t: int) -> float:
+        """Weight of edge ``s -> t`` (1.0 unless the motif says otherwise).
+
+        >>> Motif.parse("1_2(0.5)1").weight(0, 2)
+        0.5
+        """
+        self.op(s, t)
+        return 1.0 if self.weights is None else self.weights[t - 1][s]
+
+    @property
+    def weighted(self) -> bool:
+        """Whether some edge has a weight other than 1."""
+        return self.weights is not None
 
     def edges(self) -> Iterator[tuple[int, int, Op]]:
         """Non-zero edges as ``(s, t, op)`` in topological order."""
@@ -325,7 +432,11 @@ class Motif:
         return sum(1 for _, _, op in self.edges() if op is Op.LINEAR)
 
     def __str__(self) -> str:
-        return "_".join("".join(str(int(op)) for op in row) for row in self.ops)
+        if self.weights is None:
+            return "_".join("".join(str(int(op)) for op in row) for row in self.ops)
+        return "_".join("".join(str(int(op)) + ("" if w == 1.0 else f"({_format_weight(w)})")
+                                for op, w in zip(row, wrow, strict=True))
+                        for row, wrow in zip(self.ops, self.weights, strict=True))
 
     def __repr__(self) -> str:
         return f"Motif({str(self)!r})"

@@ -26,7 +26,7 @@ from dagnngp.numerics.dual import (
 )
 from dagnngp.numerics.generated import lambdify
 from dagnngp.numerics.motif_sweep import SweepResult, all_motifs, iter_motifs, sweep
-from dagnngp.numerics.reference import NNGPResult, as_motif, inputs_to_gram, nngp, pair_gram
+from dagnngp.numerics.reference import NNGPResult, NTKResult, as_motif, inputs_to_gram, nngp, ntk, pair_gram
 from dagnngp.numerics.sampling import MonteCarloResult, monte_carlo
 
 # Numba-backed names are resolved on first access so that importing this package stays fast
@@ -60,6 +60,8 @@ __all__ = [
     "min_pair_gap",
     "monte_carlo",
     "nngp",
+    "ntk",
+    "NTKResult",
     "pair_gap",
     "pair_gram",
     "relu_correlation",

@@ -7,6 +7,8 @@ linear edge (the source node's Gram plus the bias variance):
 * ``mean(d)``  -- ``sqrt(c) E[s(u_i)]`` for ``u_i ~ N(0, d_i)``: the normalised mean
   ``lim m^-1/2 sum_k Z_ik`` of the edge's output, which enters the exact model's
   cross terms;
+* ``derivative(K)`` -- ``c E[s'(u_i) s'(u_j)]`` for ``u ~ N(0, K)``: the derivative dual
+  map, which carries the NTK through a linear edge;
 * ``finite(x)`` -- the activation itself, elementwise (what a finite network applies).
 
 Nothing here lists activations: :func:`get_activation` looks the name up in
@@ -54,6 +56,8 @@ class ActivationMaps:
     finite: Callable[[np.ndarray], np.ndarray]
     #: its derivative, elementwise (a finite network's backward pass); None when not stated
     finite_grad: Callable[[np.ndarray], np.ndarray] | None = None
+    #: ``derivative(K)`` = ``c E[s'(u_i) s'(u_j)]`` for ``u ~ N(0, K)``: the NTK's map (None: no derivative)
+    derivative: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 class ArrayAlgebra:
@@ -135,7 +139,13 @@ def closed_form_maps(act: Activation, c_sigma: float) -> ActivationMaps:
         inner = act.mean(_algebra(xp), xp.where(positive, d, 1.0)) + xp.zeros_like(d)
         return root_c * xp.where(positive, inner, at_zero)
 
-    return ActivationMaps(act.name, dual, mean, *_finite_maps(act))
+    def derivative(K: Any) -> Any:
+        xp = _namespace(K)
+        alg = _algebra(xp)
+        return c_sigma * _dual.derivative_gram(xp, K, lambda si, sj, C: act.derivative_moment(alg, si, sj, C))
+
+    has_derivative = not (getattr(act, "order", None) == 0)  # the step's derivative is a delta
+    return ActivationMaps(act.name, dual, mean, *_finite_maps(act), derivative if has_derivative else None)
 
 
 def _finite_maps(act: Activation) -> tuple[Callable[[Any], Any], Callable[[Any], Any] | None]:
@@ -267,7 +277,16 @@ def quadrature_maps(act: Activation, c_sigma: float, order: int | None = None) -
         return root_c * (s(np.sqrt(d)[:, None] * x[None, :]) @ w)
 
     def dual(K: Any) -> np.ndarray:
-        K = host(K, "the dual map")
+        return pair_moment(s, host(K, "the dual map"))
+
+    def derivative(K: Any) -> np.ndarray:
+        return pair_moment(s_grad, host(K, "the derivative map"))
+
+    def s_grad(x: np.ndarray) -> np.ndarray:
+        return act.finite_grad(special, x)
+
+    def pair_moment(f: Callable[[np.ndarray], np.ndarray], K: np.ndarray) -> np.ndarray:
+        """``c E[f(u_i) f(u_j)]`` for ``u ~ N(0, K)``."""
         n = K.shape[0]
         diag = np.clip(np.diagonal(K), 0.0, None)
         n2, n1 = orders(diag)
@@ -277,19 +296,20 @@ def quadrature_maps(act: Activation, c_sigma: float, order: int | None = None) -
         scale = np.sqrt(np.multiply.outer(diag, diag))
         C = np.clip(np.divide(K, scale, out=np.zeros(K.shape), where=scale > 0), -1.0, 1.0)
         out = np.empty((n, n))
-        out[np.diag_indices(n)] = s(root[:, None] * x1[None, :]) ** 2 @ w1
+        out[np.diag_indices(n)] = f(root[:, None] * x1[None, :]) ** 2 @ w1
         chunk = max(1, (1 << 21) // (x.size * x.size))  # pairs per block: ~16 MB per temporary
         for i in range(n - 1):
-            a = s(root[i] * x) * w  # the outer sum's weighted values
+            a = f(root[i] * x) * w  # the outer sum's weighted values
             for lo in range(i + 1, n, chunk):
                 j = np.arange(lo, min(n, lo + chunk))
                 c = C[i, j][:, None, None]
                 sn = np.sqrt(np.clip(1.0 - c * c, 0.0, None))
-                inner = s(root[j][:, None, None] * (c * x[None, :, None] + sn * x[None, None, :])) @ w
+                inner = f(root[j][:, None, None] * (c * x[None, :, None] + sn * x[None, None, :])) @ w
                 out[i, j] = out[j, i] = inner @ a
         return (c_sigma * out).astype(K.dtype, copy=False)
 
-    return ActivationMaps(act.name, dual, mean, *_finite_maps(act))
+    return ActivationMaps(act.name, dual, mean, *_finite_maps(act),
+                          derivative if act.has_finite_grad else None)
 
 
 def get_activation(name: str = "relu", c_sigma: float = 2.0, **params: float) -> ActivationMaps:

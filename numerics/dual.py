@@ -49,6 +49,7 @@ __all__ = [
     "G0",
     "G2",
     "PRIMITIVES",
+    "derivative_gram",
     "dual_gap",
     "dual_gram",
     "h",
@@ -212,23 +213,8 @@ def _diagonal(xp: Any, K: Any) -> Any:
     return xp.sum(K * xp.eye(n, dtype=K.dtype), axis=1)
 
 
-def dual_gram(
-    xp: Any,
-    K: Any,
-    second_moment: Any,
-    h_map: Any,
-    zero_value: float = 0.0,
-) -> Any:
-    """``out_ij = sqrt(d_i d_j) h(C_ij)``, ``d_i = second_moment(K_ii)``: a Gram's dual map.
-
-    ``second_moment(d)`` is ``c E[s(u)^2]`` for ``u ~ N(0, d)`` (``d > 0``) and
-    ``h_map(C)`` the normalised dual map.  A row with a zero diagonal (an input
-    of zero variance, ``u = 0``) maps to ``c s(0)^2 = zero_value`` on the diagonal
-    and 0 elsewhere.  ``K`` is assumed symmetric PSD.
-
-    >>> dual_gram(np, np.array([[1.0, 0.0], [0.0, 4.0]]), lambda d: d, lambda C: h(np, C)).round(6).tolist()
-    [[1.0, 0.63662], [0.63662, 4.0]]
-    """
+def _correlation(xp: Any, K: Any) -> tuple[Any, Any, Any]:
+    """``(diag, C, positive)``: the clipped diagonal, the correlations (in [-1, 1]) and where defined."""
     diag = xp.clip(_diagonal(xp, K), 0.0, None)
     # Scale by a power of two first (exact), so the products below neither overflow
     # nor underflow for Grams anywhere in 1e-300 .. 1e300; then the sqrt of the product,
@@ -246,15 +232,54 @@ def dual_gram(
     scale = xp.where(tiny, root_n[:, None] * root_n[None, :], xp.sqrt(prod))
     positive = scale > 0
     C = xp.where(positive, unit(K) / xp.where(positive, scale, 1.0), 0.0)
+    return diag, xp.clip(C, -1.0, 1.0), positive
+
+
+def dual_gram(
+    xp: Any,
+    K: Any,
+    second_moment: Any,
+    h_map: Any,
+    zero_value: float = 0.0,
+) -> Any:
+    """``out_ij = sqrt(d_i d_j) h(C_ij)``, ``d_i = second_moment(K_ii)``: a Gram's dual map.
+
+    ``second_moment(d)`` is ``c E[s(u)^2]`` for ``u ~ N(0, d)`` (``d > 0``) and
+    ``h_map(C)`` the normalised dual map.  A row with a zero diagonal (an input
+    of zero variance, ``u = 0``) maps to ``c s(0)^2 = zero_value`` on the diagonal
+    and 0 elsewhere.  ``K`` is assumed symmetric PSD.
+
+    >>> dual_gram(np, np.array([[1.0, 0.0], [0.0, 4.0]]), lambda d: d, lambda C: h(np, C)).round(6).tolist()
+    [[1.0, 0.63662], [0.63662, 4.0]]
+    """
+    diag, C, positive = _correlation(xp, K)
     # (+ zeros: a moment that does not depend on the variance comes back as a Python number)
     d = xp.where(diag > 0, second_moment(xp.where(diag > 0, diag, 1.0)) + xp.zeros_like(diag), zero_value)
     root = xp.sqrt(d)
-    out = xp.where(positive, (root[:, None] * root[None, :]) * h_map(xp.clip(C, -1.0, 1.0)), 0.0)
+    out = xp.where(positive, (root[:, None] * root[None, :]) * h_map(C), 0.0)
     if xp is np:
         np.fill_diagonal(out, d)
         return out.astype(K.dtype, copy=False)
     eye = xp.eye(K.shape[0], dtype=K.dtype)
     return xp.astype(out * (1.0 - eye) + eye * d[:, None], K.dtype)
+
+
+def derivative_gram(xp: Any, K: Any, moment: Any) -> Any:
+    """``out_ij = moment(d_i, d_j, C_ij)``, ``d = diag(K)``: the derivative dual map of a Gram.
+
+    ``moment(s_i, s_j, C)`` is ``E[s'(u) s'(v)]`` for variances ``s_i, s_j`` and
+    correlation ``C`` (the activation's :meth:`derivative_moment`); the
+    correlations are formed as in :func:`dual_gram`, so equal diagonals give
+    ``C = 1`` exactly.  Rows of zero variance map to 0: an input that is
+    constantly zero passes no gradient back (its pre-activation Gram row is zero).
+
+    >>> derivative_gram(np, np.array([[1.0, 0.0], [0.0, 4.0]]), lambda a, b, C: h0(np, C) / 2).tolist()
+    [[0.5, 0.25], [0.25, 0.5]]
+    """
+    diag, C, positive = _correlation(xp, K)
+    safe = xp.where(diag > 0, diag, 1.0)
+    out = xp.where(positive, moment(safe[:, None], safe[None, :], C) + xp.zeros_like(C), 0.0)
+    return xp.astype(out, K.dtype) if xp is not np else out.astype(K.dtype, copy=False)
 
 
 # ---------------------------------------------------------------------- NumPy names of the ReLU map

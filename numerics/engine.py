@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dagnngp.theory.program import Comb, Dual, Mean, Program
+from dagnngp.theory.program import Comb, Dual, Mean, Program, Tangent
 
 __all__ = ["last_uses", "run_program"]
 
@@ -36,6 +36,10 @@ def last_uses(program: Program) -> tuple[dict[int, int], dict[int, int]]:
     for k, ins in enumerate(program.instructions):
         if isinstance(ins, Dual | Mean):
             pair_last[ins.src] = k
+        elif isinstance(ins, Tangent):
+            pair_last[ins.src] = k
+            if ins.ntk >= 0:
+                pair_last[ins.ntk] = k
         elif isinstance(ins, Comb):
             for _, r in ins.pairs:
                 pair_last[r] = k
@@ -70,6 +74,7 @@ def run_program(
     dual: Callable[[Any], Any],
     mean: Callable[[Any], Any],
     *,
+    tangent: Callable[[Any, Any], Any] | None = None,
     xp: Any = None,
     keep_pairs: Iterable[int] = (),
     keep_vecs: Iterable[int] = (),
@@ -77,13 +82,18 @@ def run_program(
     """Run ``program`` from ``(K0, mu0)``; returns the kept ``(pair, vec)`` registers.
 
     ``dual(K)`` maps a source Gram to its linear edge's output Gram and
-    ``mean(K)`` to the edge's means (both include ``c_sigma`` and ``sigma_b``).
-    The output Gram and the output mean are always kept; ``keep_pairs`` /
-    ``keep_vecs`` name more.  ``xp`` is the array namespace (default NumPy).
+    ``mean(K)`` to the edge's means (both include ``c_sigma`` and ``sigma_b``, in
+    the program's edge convention); ``tangent(K, Theta)`` is a ``Tangent``
+    instruction's map (``Theta`` is ``None`` for a zero NTK), needed only by
+    programs with the NTK.  The output Gram, the output mean and the output NTK
+    are always kept; ``keep_pairs`` / ``keep_vecs`` name more.  ``xp`` is the
+    array namespace (default NumPy).
     """
     if xp is None:
         import numpy as xp
     keep_p = set(keep_pairs) | {program.output}
+    if program.ntk_output is not None:
+        keep_p.add(program.ntk_output)
     keep_v = set(keep_vecs)
     if program.node_mean[-1] is not None:
         keep_v.add(program.node_mean[-1])
@@ -95,6 +105,10 @@ def run_program(
             pairs[ins.out] = dual(pairs[ins.src])
         elif isinstance(ins, Mean):
             vecs[ins.out] = mean(pairs[ins.src])
+        elif isinstance(ins, Tangent):
+            if tangent is None:
+                raise ValueError("this program carries the NTK: run_program needs tangent=")
+            pairs[ins.out] = tangent(pairs[ins.src], None if ins.ntk < 0 else pairs[ins.ntk])
         elif isinstance(ins, Comb):
             pairs[ins.out] = _comb(ins, pairs, vecs, K0, xp)
         else:

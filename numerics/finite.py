@@ -6,9 +6,21 @@ registered activation ``s`` and an optional bias):
 * node 0 holds the inputs: raw inputs ``X`` (N x d, ``d <= m``) fill the first
   ``d`` coordinates of the width-``m`` input node (zero padding), exactly as
   :func:`dagnngp.numerics.inputs_to_gram` places them, so ``K0 = X X^T``;
-* ``X_t = sum_{linear s->t} sqrt(c/m) s(W_st X_s + b_st 1^T) + sum_{skip s->t} X_s``,
-  with ``W_st`` an ``m x m`` matrix of i.i.d. N(0, 1) entries and ``b_st`` an
-  ``m``-vector of i.i.d. N(0, sigma_b^2) entries (no bias when ``sigma_b = 0``).
+* ``X_t = sum_{linear s->t} alpha_st sqrt(c/m) s(W_st X_s + sigma_b beta_st 1^T)
+  + sum_{skip s->t} alpha_st X_s`` (``edge="post"``, the paper's), with ``W_st`` an
+  ``m x m`` matrix and ``beta_st`` an ``m``-vector of i.i.d. N(0, 1) entries (no
+  bias when ``sigma_b = 0``) and ``alpha_st`` the edge's weight (1 unless the motif
+  says otherwise);
+* with ``edge="pre"`` a linear edge applies the activation first:
+  ``alpha_st (sqrt(c) / m W_st s(sqrt(m) X_s) + sigma_b m^-1/2 beta_st 1^T)``, and
+  node 0 is a Gaussian field: ``X_0 = m^-1/2 G X^T`` with a fixed stem ``G``
+  (``m x d``, i.i.d. N(0, 1)), so each coordinate of ``sqrt(m) X_0`` is a centred
+  Gaussian with covariance ``X X^T``.
+
+Node features are ``m x N`` with O(m^-1/2) entries, so Grams are plain sums
+``<X_t,i, X_t,j>``; every trained parameter (``W``, ``beta``, the readout) has
+N(0, 1) entries and its scale in front (the NTK parametrisation), so a finite
+network's empirical NTK converges to :func:`dagnngp.numerics.ntk`'s.
 
 Each unit's pre-activations ``z_k,i = w_k . X_s,i + b_k`` are jointly Gaussian
 with covariance ``<X_s,i, X_s,j> + sigma_b^2``, so the un-normalised Grams
@@ -47,7 +59,7 @@ import numpy as np
 
 from dagnngp.motif import Motif, Op
 from dagnngp.numerics.activations import ActivationMaps, get_activation
-from dagnngp.numerics.reference import as_motif, inputs_to_gram
+from dagnngp.numerics.reference import as_motif, check_edge, inputs_to_gram
 from dagnngp.numerics.validate import check_c_sigma
 from dagnngp.theory.activations import FLOAT, lookup
 from dagnngp.theory.activations import check_variance as _check_variance
@@ -95,6 +107,8 @@ class NetworkSpec:
     sigma_b: float
     dtype: np.dtype
     maps: ActivationMaps
+    #: ``"post"`` (activation after the weights) or ``"pre"``
+    edge: str = "post"
 
     @classmethod
     def make(
@@ -104,15 +118,17 @@ class NetworkSpec:
         c_sigma: float = 2.0,
         sigma_b: float = 0.0,
         dtype: object = "float64",
+        edge: str = "post",
     ) -> NetworkSpec:
         """Validate the settings (``ValueError`` with a fix for every bad one)."""
+        edge = check_edge(edge)
         c_sigma = check_c_sigma(c_sigma)
         sigma_b = check_sigma_b(sigma_b)
         params = _check_params(activation_params)
         if not isinstance(activation, str):
             raise ValueError(f"activation must be a name such as 'relu', not {activation!r}")
         maps = get_activation(activation, c_sigma, **params)
-        return cls(activation, params, c_sigma, sigma_b, _check_dtype(dtype), maps)
+        return cls(activation, params, c_sigma, sigma_b, _check_dtype(dtype), maps, edge)
 
     @classmethod
     def resolve(
@@ -123,6 +139,7 @@ class NetworkSpec:
         c_sigma: float | None = None,
         sigma_b: float | None = None,
         dtype: object = "float64",
+        edge: str | None = None,
     ) -> NetworkSpec:
         """Merge a :class:`~dagnngp.theory.spec.KernelSpec` with keywords given beside it, then validate.
 
@@ -134,8 +151,8 @@ class NetworkSpec:
         0.5
         """
         k = resolve_spec(spec, activation=activation, activation_params=activation_params,
-                         c_sigma=c_sigma, sigma_b=sigma_b)
-        return cls.make(k.activation, k.params, k.c_sigma, k.sigma_b, dtype)
+                         c_sigma=c_sigma, sigma_b=sigma_b, edge=edge)
+        return cls.make(k.activation, k.params, k.c_sigma, k.sigma_b, dtype, k.edge)
 
     def scale(self, width: int) -> float:
         """``sqrt(c_sigma / m)``, the factor in front of every linear edge."""
@@ -243,9 +260,12 @@ def check_inputs(X: object, width: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.asarray(arr, dtype=np.float64), K0.astype(np.float64), mu0.astype(np.float64)
 
 
-def _input_features(X: Any, width: int, dtype: Any, xp: Any) -> Any:
-    """The input node (``m x N``): the inputs' transpose in its first ``d`` rows, zeros below."""
+def _input_features(X: Any, width: int, dtype: Any, xp: Any, stem: Any = None) -> Any:
+    """The input node (``m x N``): the inputs' transpose in its first ``d`` rows, zeros below;
+    with a ``stem`` (``m x d``, for pre-activation edges) the Gaussian field ``m^-1/2 stem X^T``."""
     n, d = X.shape
+    if stem is not None:
+        return (stem @ X.T) * (1.0 / math.sqrt(width))
     F0 = xp.zeros((width, n), dtype=dtype)
     F0[:d, :] = X.T
     return F0
@@ -257,16 +277,22 @@ def _xp_dtype(dtype: np.dtype, xp: Any) -> Any:
 
 # ------------------------------------------------------------------ edge ops
 class _Pass:
-    """One forward pass under way: the features so far and how a linear edge gets its pre-activation.
+    """One forward pass under way: the features so far and how a linear edge gets its weights.
 
-    ``pre_activation(s, t, F_s)`` returns ``W_st F_s + b_st 1^T`` (drawn or stored).
+    ``matmul(s, t, A)`` returns ``W_st A`` and ``bias(s, t)`` the bias column
+    ``beta_st`` (``m x 1``, unit normal) or ``None`` (both drawn or stored, in that order).
+    ``weight(s, t)`` is the edge's weight ``alpha_st``.
     """
 
-    def __init__(self, spec: NetworkSpec, width: int, pre_activation: Callable[[int, int, Any], Any],
-                 keep_pre: bool) -> None:
+    def __init__(self, spec: NetworkSpec, width: int, matmul: Callable[[int, int, Any], Any],
+                 bias: Callable[[int, int], Any], keep_pre: bool,
+                 weight: Callable[[int, int], float]) -> None:
         self.spec = spec
+        self.width = width
         self.scale = spec.scale(width)
-        self.pre_activation = pre_activation
+        self.matmul = matmul
+        self.bias = bias
+        self.weight = weight
         self.keep_pre = keep_pre
         self.feats: list[Any] = []
         self.pre: dict[tuple[int, int], Any] = {}
@@ -298,25 +324,48 @@ def _zero_backward(b: _Backward, s: int, t: int) -> None:
 
 
 def _skip_forward(p: _Pass, s: int, t: int) -> Any:
-    return p.feats[s]  # the identity
+    w = p.weight(s, t)
+    return p.feats[s] if w == 1 else w * p.feats[s]  # the identity
 
 
 def _skip_backward(b: _Backward, s: int, t: int) -> None:
-    b.grads[s] += b.grads[t]
+    w = b.net.motif.weight(s, t)
+    b.grads[s] += b.grads[t] if w == 1 else w * b.grads[t]
 
 
 def _linear_forward(p: _Pass, s: int, t: int) -> Any:
-    z = p.pre_activation(s, t, p.feats[s])
+    w = p.weight(s, t)
+    sigma_b = p.spec.sigma_b
+    if p.spec.edge == "post":
+        z = p.matmul(s, t, p.feats[s])
+        if sigma_b > 0:
+            z = z + sigma_b * p.bias(s, t)
+        if p.keep_pre:
+            p.pre[(s, t)] = z
+        return (w * p.scale) * p.spec.maps.finite(z)
+    # pre-activation: the activation reads the unit-variance field sqrt(m) X_s
+    root_m = math.sqrt(p.width)
+    z = root_m * p.feats[s]
     if p.keep_pre:
         p.pre[(s, t)] = z
-    return p.scale * p.spec.maps.finite(z)
+    out = p.matmul(s, t, p.spec.maps.finite(z)) * (p.scale / root_m)
+    if sigma_b > 0:
+        out = out + (sigma_b / root_m) * p.bias(s, t)
+    return w * out
 
 
 def _linear_backward(b: _Backward, s: int, t: int) -> None:
-    # delta = dOut/d(pre-activation) / scale; the pre-activation's gradient flows to X_s through W^T
-    delta = b.grads[t] * b.derivative(b.pre[(s, t)])
-    b.deltas[(s, t)] = delta
-    b.grads[s] += b.scale * (b.net.weights[(s, t)].T @ delta)
+    # out_grad = dOut/d(edge output); post: delta = out_grad * s'(z) is dOut/dz / scale,
+    # pre: the gradient reaches X_s through W^T and s'(sqrt(m) X_s)
+    g = b.net.motif.weight(s, t) * b.grads[t]
+    W = b.net.weights[(s, t)]
+    if b.spec.edge == "post":
+        delta = g * b.derivative(b.pre[(s, t)])
+        b.deltas[(s, t)] = delta
+        b.grads[s] += b.scale * (W.T @ delta)
+    else:
+        b.deltas[(s, t)] = g
+        b.grads[s] += b.scale * ((W.T @ g) * b.derivative(b.pre[(s, t)]))
 
 
 @dataclass(frozen=True)
@@ -377,9 +426,9 @@ def sample_features(
 
     ``X`` must already be validated (see :func:`check_inputs`) and live in the
     array namespace ``xp``.  Standard normals always come from NumPy's ``rng``
-    (moved to ``xp``'s device), in this order: per linear edge (targets, then
-    sources, ascending) its ``W`` (``"explicit"``) or ``E`` (``"gram"``), then
-    its bias when ``sigma_b > 0``.  So a seeded draw is the same network on every
+    (moved to ``xp``'s device), in this order: the stem (``edge="pre"`` only), then
+    per linear edge (targets, then sources, ascending) its ``W`` (``"explicit"``)
+    or ``E`` (``"gram"``), then its bias when ``sigma_b > 0``.  So a seeded draw is the same network on every
     backend, and a bias-free network draws what it always drew.
 
     >>> spec = NetworkSpec.make("step")
@@ -392,30 +441,30 @@ def sample_features(
     m = as_motif(motif)
     spec = NetworkSpec.make() if spec is None else spec
     dtype = _xp_dtype(spec.dtype, xp)
-    sigma_b = spec.sigma_b
 
-    def with_bias(z: Any) -> Any:
-        if sigma_b == 0:
-            return z
-        b = xp.asarray(sigma_b * _normal(rng, (width,), spec.dtype))
-        return z + xp.reshape(b, (width, 1))
+    def bias(s: int, t: int) -> Any:
+        return xp.reshape(xp.asarray(_normal(rng, (width,), spec.dtype)), (width, 1))
 
     if sampler == "explicit":
-        def pre_activation(s: int, t: int, F: Any) -> Any:
-            return with_bias(xp.asarray(_normal(rng, (width, width), spec.dtype)) @ F)
+        def matmul(s: int, t: int, F: Any) -> Any:
+            return xp.asarray(_normal(rng, (width, width), spec.dtype)) @ F
     else:
-        r_factor: dict[int, Any] = {}
+        r_factor: dict[tuple[int, int], Any] = {}
 
-        def pre_activation(s: int, t: int, F: Any) -> Any:
+        def matmul(s: int, t: int, F: Any) -> Any:
             # W F = (W Q) R with W Q standard normal: draw E = W Q instead of W
-            if s not in r_factor:
-                r_factor[s] = np.linalg.qr(F, mode="r") if xp is np else xp.linalg.qr(F)[1]
-            R = r_factor[s]
-            return with_bias(xp.asarray(_normal(rng, (width, R.shape[0]), spec.dtype)) @ R)
+            key = (s, -1) if spec.edge == "post" else (s, t)  # pre: F = s(sqrt(m) X_s), formed per edge
+            if key not in r_factor:
+                r_factor[key] = np.linalg.qr(F, mode="r") if xp is np else xp.linalg.qr(F)[1]
+            R = r_factor[key]
+            return xp.asarray(_normal(rng, (width, R.shape[0]), spec.dtype)) @ R
 
-    F0 = _input_features(xp.astype(X, dtype) if xp is not np else X.astype(dtype, copy=False),
-                         width, dtype, xp)
-    return _walk_forward(m, F0, _Pass(spec, width, pre_activation, keep_pre=False), xp)
+    X_x = xp.astype(X, dtype) if xp is not np else X.astype(dtype, copy=False)
+    stem = None
+    if spec.edge == "pre":
+        stem = xp.asarray(_normal(rng, (width, X.shape[1]), spec.dtype))
+    F0 = _input_features(X_x, width, dtype, xp, stem)
+    return _walk_forward(m, F0, _Pass(spec, width, matmul, bias, keep_pre=False, weight=m.weight), xp)
 
 
 # --------------------------------------------------------- explicit networks
@@ -449,6 +498,9 @@ class FiniteNetwork:
     activation_params: dict[str, float] = field(default_factory=dict)
     sigma_b: float = 0.0
     biases: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    edge: str = "post"
+    #: ``m x d`` fixed Gaussian stem of the input node (``edge="pre"`` only; not trained)
+    stem: np.ndarray | None = None
 
     @classmethod
     def initialise(
@@ -463,15 +515,19 @@ class FiniteNetwork:
         sigma_b: float | None = None,
         spec: KernelSpec | None = None,
         dtype: object = "float64",
+        edge: str | None = None,
+        n_features: int | None = None,
     ) -> FiniteNetwork:
-        """N(0, 1) weights on every linear edge, an N(0, I) readout, N(0, sigma_b^2) biases.
+        """N(0, 1) weights on every linear edge, an N(0, I) readout, N(0, 1) biases (scaled by sigma_b).
 
         ``c_sigma`` (default 2), ``activation`` (default ``"relu"``), its
         ``activation_params`` and ``sigma_b`` (default 0) may come in a
         :class:`~dagnngp.theory.spec.KernelSpec` as ``spec=``.
 
-        Draw order: the weights (edges in topological order), the readout, then
-        the biases, so a seed gives the same weights and readout whatever ``sigma_b``.
+        Draw order: the weights (edges in topological order), the readout, the
+        biases, then (``edge="pre"``) the ``width x n_features`` stem of the input
+        node, so a seed gives the same weights and readout whatever ``sigma_b``.
+        ``n_features`` (the input dimension ``d``) is needed with ``edge="pre"``.
         Warns (:class:`~dagnngp.errors.VarianceWarning`) when ``c_sigma`` does
         not preserve the activation's variance.
 
@@ -481,38 +537,55 @@ class FiniteNetwork:
         """
         m = as_motif(motif)
         width = check_int(width, "width", 1, "the width is the number of neurons per node")
-        settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype)
+        settings = NetworkSpec.resolve(spec, activation, activation_params, c_sigma, sigma_b, dtype, edge)
         check_variance(settings.activation, settings.c_sigma, settings.activation_params, stacklevel=2)
+        stem = None
+        if settings.edge == "pre":
+            if n_features is None:
+                raise ValueError("edge='pre' needs n_features=d, the input dimension: the input node is the "
+                                 "Gaussian field of a fixed random stem of shape (width, d)")
+            n_features = check_int(n_features, "n_features", 1, "the input dimension d")
         weights = {(s, t): _normal(rng, (width, width), settings.dtype)
                    for s, t, op in m.edges() if op is Op.LINEAR}
         readout = _normal(rng, (width,), settings.dtype)
-        biases = ({e: settings.sigma_b * _normal(rng, (width,), settings.dtype) for e in weights}
+        biases = ({e: _normal(rng, (width,), settings.dtype) for e in weights}
                   if settings.sigma_b > 0 else {})
+        if settings.edge == "pre":
+            stem = _normal(rng, (width, n_features), settings.dtype)
         return cls(m, width, settings.c_sigma, weights, readout, settings.activation,
-                   settings.activation_params, settings.sigma_b, biases)
+                   settings.activation_params, settings.sigma_b, biases, settings.edge, stem)
 
     @property
     def spec(self) -> NetworkSpec:
         """The network's settings (activation maps bound to its ``c_sigma``)."""
         return NetworkSpec.make(self.activation, self.activation_params, self.c_sigma, self.sigma_b,
-                                self.readout.dtype)
+                                self.readout.dtype, self.edge)
 
     def _inputs(self, X: object) -> np.ndarray:
+        if self.stem is not None:
+            arr = np.asarray(X)
+            if arr.ndim != 2 or arr.shape[1] != self.stem.shape[1]:
+                raise ValueError(f"X must have shape (N, {self.stem.shape[1]}): this network's stem reads "
+                                 f"{self.stem.shape[1]} features, got shape {arr.shape}")
+            inputs_to_gram(arr)  # validates: real, finite, non-empty
+            return _input_features(arr.astype(self.readout.dtype, copy=False), self.width,
+                                   self.readout.dtype, np, self.stem)
         arr, _, _ = check_inputs(X, self.width)
         return _input_features(arr.astype(self.readout.dtype, copy=False), self.width,
                                self.readout.dtype, np)
 
     def _pass(self, spec: NetworkSpec) -> _Pass:
-        def pre_activation(s: int, t: int, F: np.ndarray) -> np.ndarray:
-            z = self.weights[(s, t)] @ F
-            if (s, t) in self.biases:
-                z += self.biases[(s, t)][:, None]
-            return z
+        def matmul(s: int, t: int, F: np.ndarray) -> np.ndarray:
+            return self.weights[(s, t)] @ F
 
-        return _Pass(spec, self.width, pre_activation, keep_pre=True)
+        def bias(s: int, t: int) -> np.ndarray:
+            return self.biases[(s, t)][:, None]
+
+        return _Pass(spec, self.width, matmul, bias, keep_pre=True, weight=self.motif.weight)
 
     def forward(self, X: object) -> tuple[list[np.ndarray], dict[tuple[int, int], np.ndarray]]:
-        """Node features (each ``m x N``) and every linear edge's pre-activation ``W X_s + b``."""
+        """Node features (each ``m x N``) and what each linear edge's activation reads
+        (``W X_s + sigma_b beta`` for post-activation edges, ``sqrt(m) X_s`` for pre-activation ones)."""
         p = self._pass(self.spec)
         feats = _walk_forward(self.motif, self._inputs(X), p, np)
         return feats, p.pre
@@ -537,19 +610,31 @@ class FiniteNetwork:
     def ntk(self, X: object) -> tuple[np.ndarray, np.ndarray]:
         """``(Theta, G_a)``: the empirical NTK over all parameters and readout, and the readout-only Gram.
 
-        ``Theta = G_a + sum_e (c/m) <delta_e,i, delta_e,j> (<X_s,i, X_s,j> + [bias])``,
-        a sum of PSD Grams (``[bias]`` is 1 on edges with a bias, else 0).
+        Post-activation edges: ``Theta = G_a + sum_e (c/m) <delta_e,i, delta_e,j>
+        (<X_s,i, X_s,j> + sigma_b^2 [bias])``; pre-activation edges add
+        ``(c/m^2) <g_e,i, g_e,j> <s(sqrt(m) X_s,i), s(sqrt(m) X_s,j)> + (sigma_b^2/m) <g_e,i, g_e,j>``
+        with ``g_e`` the gradient at the edge's output: a sum of PSD Grams.  ``Theta``
+        estimates :func:`~dagnngp.numerics.ntk`'s ``readout=True`` limit and
+        ``Theta - G_a`` its ``readout=False`` one.
         """
         feats, pre = self.forward(X)
         n = feats[0].shape[1]
         readout_gram = feats[-1].T @ feats[-1]
         deltas = self._backward(feats, pre, np.repeat(self.readout[:, None], n, axis=1))
         theta = readout_gram.copy()
+        sb2 = self.sigma_b * self.sigma_b
         for (s, t), delta in deltas.items():
-            input_gram = feats[s].T @ feats[s]
-            if (s, t) in self.biases:
-                input_gram += 1.0
-            theta += (self.c_sigma / self.width) * (delta.T @ delta) * input_gram
+            dd = delta.T @ delta
+            if self.edge == "post":
+                input_gram = feats[s].T @ feats[s]
+                if (s, t) in self.biases:
+                    input_gram += sb2
+                theta += (self.c_sigma / self.width) * dd * input_gram
+            else:
+                v = self.spec.maps.finite(pre[(s, t)])
+                theta += (self.c_sigma / self.width**2) * dd * (v.T @ v)
+                if (s, t) in self.biases:
+                    theta += (sb2 / self.width) * dd
         return theta, readout_gram
 
     def gradients(self, X: object, y: object) -> NetworkGradients:
@@ -559,8 +644,13 @@ class FiniteNetwork:
         r = u - _targets(y, u.shape[0], u.dtype)
         deltas = self._backward(feats, pre, np.outer(self.readout, r))
         scale = math.sqrt(self.c_sigma / self.width)
-        w_grads = {e: scale * (delta @ feats[e[0]].T) for e, delta in deltas.items()}
-        b_grads = {e: scale * deltas[e].sum(axis=1) for e in self.biases}
+        if self.edge == "post":
+            w_grads = {e: scale * (delta @ feats[e[0]].T) for e, delta in deltas.items()}
+            b_grads = {e: (scale * self.sigma_b) * deltas[e].sum(axis=1) for e in self.biases}
+        else:
+            root_m = math.sqrt(self.width)
+            w_grads = {e: (scale / root_m) * (g @ self.spec.maps.finite(pre[e]).T) for e, g in deltas.items()}
+            b_grads = {e: (self.sigma_b / root_m) * deltas[e].sum(axis=1) for e in self.biases}
         return NetworkGradients(0.5 * float(r @ r), w_grads, b_grads, feats[-1] @ r)
 
     def loss_gradients(

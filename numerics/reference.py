@@ -43,10 +43,10 @@ from dagnngp.numerics.validate import (
     check_scale,
 )
 from dagnngp.theory.activations import check_variance
-from dagnngp.theory.program import compile_program
+from dagnngp.theory.program import EDGES, compile_program
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
-__all__ = ["NNGPResult", "as_motif", "inputs_to_gram", "nngp", "pair_gram"]
+__all__ = ["NNGPResult", "NTKResult", "as_motif", "edge_maps", "inputs_to_gram", "nngp", "ntk", "pair_gram"]
 
 
 def as_motif(motif: Motif | str) -> Motif:
@@ -143,6 +143,7 @@ def nngp(
     activation: str | None = None,
     sigma_b: float | None = None,
     activation_params: dict[str, float] | None = None,
+    edge: str | None = None,
     spec: KernelSpec | None = None,
     check_psd: bool | None = None,
     backend: str | None = None,
@@ -164,9 +165,14 @@ def nngp(
     activation, activation_params:
         The activation's name (default ``"relu"``) and parameters.
     sigma_b:
-        Standard deviation of a bias added before the activation on each linear edge (default 0).
+        Standard deviation of a bias added to the pre-activations of each linear edge (default 0).
+    edge:
+        ``"post"`` (default, the paper's ``X_t += sqrt(c/m) s(W X_s + b)``) or ``"pre"``
+        (``X_t += sqrt(c/m) W s(X_s) + b``; node 0 is then a centred Gaussian field with
+        covariance ``K0``, as if the inputs passed through a fixed random Gaussian
+        stem, so ``mu0`` must be zero).
     spec:
-        A :class:`~dagnngp.theory.spec.KernelSpec` holding the five options above;
+        A :class:`~dagnngp.theory.spec.KernelSpec` holding the six options above;
         a keyword given beside it must agree with it.
     all_nodes:
         Keep every node's Gram and means in the result.
@@ -192,11 +198,97 @@ def nngp(
     >>> round(float(res.output[0, 0]), 5)  # 3 + 6/pi, not the paper's 3
     4.90986
     """
-    m = as_motif(motif)
     spec = resolve_spec(spec, model=model, c_sigma=c_sigma, activation=activation, sigma_b=sigma_b,
-                        activation_params=activation_params)
+                        activation_params=activation_params, edge=edge)
+    return _kernel(as_motif(motif), K0, mu0, spec, all_nodes, check_psd, backend, max_bytes, None)
+
+
+@dataclass
+class NTKResult:
+    """The output node's infinite-width NTK and NNGP (see :func:`ntk`); ``np.asarray(result)`` is the NTK.
+
+    With ``all_nodes=True``, ``nodes`` / ``nodes_ntk`` hold every node's Gram and
+    NTK (per coordinate, no readout; node 0's NTK is zero) and ``means`` their means.
+    """
+
+    motif: Motif
+    model: str
+    ntk: np.ndarray
+    nngp: np.ndarray
+    output_mean: np.ndarray
+    readout: bool = True
+    edge: str = "post"
+    nodes: dict[int, np.ndarray] = field(default_factory=dict)
+    nodes_ntk: dict[int, np.ndarray] = field(default_factory=dict)
+    means: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __array__(self, dtype=None, copy=None):  # np.asarray(result) is the NTK
+        return self.ntk if dtype is None else self.ntk.astype(dtype)
+
+
+def ntk(
+    motif: Motif | str,
+    K0: object,
+    mu0: object | None = None,
+    model: str | None = None,
+    c_sigma: float | None = None,
+    all_nodes: bool = False,
+    *,
+    readout: bool = True,
+    activation: str | None = None,
+    sigma_b: float | None = None,
+    activation_params: dict[str, float] | None = None,
+    edge: str | None = None,
+    spec: KernelSpec | None = None,
+    check_psd: bool | None = None,
+    backend: str | None = None,
+    max_bytes: int | None = None,
+) -> NTKResult:
+    """Infinite-width neural tangent kernel of a motif's output, with its NNGP.
+
+    Every option is :func:`nngp`'s.  Two conventions for the output:
+
+    ``readout=True`` (default)
+        A scalar output ``u = a . X_H`` with a readout ``a ~ N(0, I_m)``, and every
+        linear edge's weights and biases and the readout trained:
+        ``Theta = K_H + Theta_H``, the readout's own gradient giving the Gram ``K_H``.
+    ``readout=False``
+        ``Theta_H``, the NTK of the output node itself per output coordinate
+        (neural-tangents' convention: no readout).
+
+    ``Theta_H`` follows the motif: a linear edge ``s -> t`` adds, for ``edge="post"``,
+    ``c E[s'(u_i) s'(u_j)] * (K_s + sigma_b^2 + Theta_s)`` with
+    ``u ~ N(0, K_s + sigma_b^2)``, and for ``edge="pre"``
+    ``c E[s(u_i) s(u_j)] + sigma_b^2 + c E[s'(u_i) s'(u_j)] * Theta_s`` with
+    ``u ~ N(0, K_s)``; a skip edge adds ``Theta_s``; an edge of weight ``alpha``
+    adds ``alpha^2`` times that.  In the exact model, two skip edges into one node
+    also add their sources' cross-NTKs ``alpha alpha' (Theta_(s,s') + Theta_(s',s))``,
+    and cross-NTKs expand the later node over its skip edges.  Assumptions: every
+    linear edge has weights of its own, drawn afresh (NTK parametrisation,
+    ``N(0, 1)`` entries scaled by ``sqrt(c/m)``), and the usual gradient
+    independence of the infinite-width limit; a fresh edge's cross-NTK with any
+    other quantity is then zero.  ``model="paper"`` drops every cross term, as
+    its NNGP does.
+
+    >>> K0, _ = pair_gram(0.5)
+    >>> res = ntk("2", K0)            # one linear edge: Theta = K_1 + c E[s's'] * K0
+    >>> bool(np.allclose(res.ntk, res.nngp + 2 * 0.5 * (1 - np.arccos(K0.clip(-1, 1)) / np.pi) * K0))
+    True
+    >>> float(ntk("2_02", K0, readout=False).ntk[0, 0])   # diagonal: Theta_2 = 1 * (K_1 + Theta_1) = 2
+    2.0
+    """
+    spec = resolve_spec(spec, model=model, c_sigma=c_sigma, activation=activation, sigma_b=sigma_b,
+                        activation_params=activation_params, edge=edge)
+    return _kernel(as_motif(motif), K0, mu0, spec, all_nodes, check_psd, backend, max_bytes, bool(readout))
+
+
+def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool, check_psd: bool | None,
+            backend: str | None, max_bytes: int | None, readout: bool | None) -> NNGPResult | NTKResult:
+    """The shared body of :func:`nngp` and :func:`ntk` (``readout`` is None for the NNGP)."""
+    want_ntk = readout is not None
     model, activation, activation_params = spec.model, spec.activation, spec.params
     check_model(model)
+    edge = check_edge(spec.edge)
     c_sigma = check_c_sigma(spec.c_sigma)
     try:
         sigma_b = float(spec.sigma_b)
@@ -207,9 +299,14 @@ def nngp(
     if not np.isfinite(sigma_b * sigma_b):
         raise ValueError(f"the output Gram overflowed float64: sigma_b={sigma_b:g} has a square beyond the "
                          "float64 range; the bias variance sigma_b^2 is added to every pre-activation Gram")
-    backend = _choose_backend(backend, K0, activation, all_nodes)
+    act = get_activation(activation, c_sigma, **(activation_params or {}))
+    if want_ntk and act.derivative is None:
+        raise ValueError(f"activation {activation!r} has no derivative dual map, so no NTK (its derivative "
+                         "is not a function: the step's is a delta); use relu, leaky, abrelu, arccos2, gelu")
+    backend = _choose_backend(backend, K0, activation, all_nodes, numba_ok=not want_ntk and edge == "post")
     if backend == "xp":
-        return _nngp_array_api(m, K0, mu0, model, c_sigma, sigma_b, check_psd, max_bytes)
+        return _kernel_array_api(m, K0, mu0, model, act, c_sigma, sigma_b, edge, check_psd, max_bytes,
+                                 readout)
     if backend == "numba":
         from dagnngp.numerics.numba_validate import check_gram_fused  # same checks, one fused pass
 
@@ -217,10 +314,10 @@ def nngp(
         check_scale(np.diagonal(K0), "K0")
     else:
         K0 = check_gram(K0, "K0", check_psd=check_psd)
-    mu0 = check_means(mu0, K0, "mu0")
-    _check_bytes(max_bytes, K0, (1 if backend == "numba" else m.n_nodes + 4), backend)
-    act = get_activation(activation, c_sigma, **(activation_params or {}))
-    check_variance(activation, c_sigma, activation_params, stacklevel=2)
+    mu0 = _check_mu0(mu0, K0, edge)
+    n_square = 1 if backend == "numba" else (2 if want_ntk else 1) * m.n_nodes + 4
+    _check_bytes(max_bytes, K0, n_square, backend)
+    check_variance(activation, c_sigma, activation_params, stacklevel=3)
     if backend == "numba":
         from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
 
@@ -229,19 +326,37 @@ def nngp(
     else:
         out_finite = False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
-            res = _evaluate(m, model, K0, mu0, act, sigma_b, all_nodes)
+            res = _evaluate(m, model, K0, mu0, act, sigma_b, edge, all_nodes, readout)
     _check_finite(res, m, K0, c_sigma, sigma_b, output_finite=out_finite)
     return res
 
 
-def _check_finite(res: NNGPResult, m: Motif, K0: np.ndarray, c_sigma: float, sigma_b: float,
+def check_edge(edge: object) -> str:
+    """The edge convention, validated: ``"post"`` or ``"pre"``."""
+    if edge not in EDGES:
+        raise ValueError(f"edge={edge!r} is not known; use 'post' (activation after the weights, the "
+                         "paper's) or 'pre' (activation before the weights)")
+    return str(edge)
+
+
+def _check_mu0(mu0: object, K0: np.ndarray, edge: str) -> np.ndarray:
+    mu0 = check_means(mu0, K0, "mu0")
+    if edge == "pre" and np.any(mu0 != 0):
+        raise ValueError("edge='pre' makes node 0 a centred Gaussian field with covariance K0, so its means "
+                         "are zero; pass mu0=None (the kernel does not depend on the inputs' means)")
+    return mu0
+
+
+def _check_finite(res: NNGPResult | NTKResult, m: Motif, K0: np.ndarray, c_sigma: float, sigma_b: float,
                   output_finite: bool = False) -> None:
     """Raise on a non-finite result; ``output_finite``: the output Gram is already known to be finite."""
     depth = max(m.path_depth_counts(), default=0)
     scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
-    for what, values in [*(() if output_finite else (("the output Gram", res.output),)),
-                         ("the output means", res.output_mean),
-                         *((f"node {t}'s Gram", K) for t, K in res.nodes.items())]:
+    grams = [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult) else (
+        [] if output_finite else [("the output Gram", res.output)])
+    for what, values in [*grams, ("the output means", res.output_mean),
+                         *((f"node {t}'s Gram", K) for t, K in res.nodes.items()),
+                         *((f"node {t}'s NTK", K) for t, K in getattr(res, "nodes_ntk", {}).items())]:
         check_finite_result(values, what, c_sigma=c_sigma, sigma_b=sigma_b, input_scale=scale, depth=depth)
 
 
@@ -254,8 +369,9 @@ def _numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool) -> str:
-    """``"numpy"``, ``"numba"`` or ``"xp"`` (non-NumPy array-API arrays)."""
+def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool,
+                    numba_ok: bool = True) -> str:
+    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays); ``numba_ok``: the kernel covers the call."""
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'numba' or None (automatic)")
     if not isinstance(K0, np.ndarray | list | tuple) and hasattr(K0, "__array_namespace__"):
@@ -270,11 +386,14 @@ def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes:
         if all_nodes:
             raise ValueError("backend='numba' keeps only the output node; use backend='numpy' "
                              "for all_nodes=True")
+        if not numba_ok:
+            raise ValueError("backend='numba' evaluates the NNGP with post-activation edges; use "
+                             "backend='numpy' for the NTK or edge='pre'")
         if not _numba_available():
             raise ValueError("backend='numba' needs Numba (pip install numba); use backend='numpy'")
         return "numba"
-    if (backend is None and activation == "relu" and not all_nodes and _n_inputs(K0) > NUMPY_MAX_N
-            and _numba_available()):
+    if (backend is None and numba_ok and activation == "relu" and not all_nodes
+            and _n_inputs(K0) > NUMPY_MAX_N and _numba_available()):
         return "numba"
     return "numpy"
 
@@ -310,62 +429,109 @@ def _check_bytes(max_bytes: int | None, K0: np.ndarray, n_square: int, backend: 
         )
 
 
-def _nngp_array_api(m: Motif, K0, mu0, model: str, c_sigma: float, sigma_b: float,
-                    check_psd: bool | None, max_bytes: int | None) -> NNGPResult:
+def _kernel_array_api(m: Motif, K0, mu0, model: str, act: ActivationMaps, c_sigma: float, sigma_b: float,
+                      edge: str, check_psd: bool | None, max_bytes: int | None,
+                      readout: bool | None) -> NNGPResult | NTKResult:
     """Array-API inputs: validate a host copy, run the program in the inputs' own namespace."""
     from dagnngp.numerics.xp import array_namespace, cross_t, relu_dual_xp, relu_mean_xp, to_numpy
 
     xp = array_namespace(K0)
     host = check_gram(to_numpy(K0), "K0", check_psd=check_psd)
-    _check_bytes(max_bytes, host, m.n_nodes + 4, "array-API")
+    _check_bytes(max_bytes, host, (1 if readout is None else 2) * m.n_nodes + 4, "array-API")
     if mu0 is None:
         mu_x = xp.zeros((host.shape[0],), dtype=K0.dtype)
     else:
-        check_means(to_numpy(mu0), host, "mu0")
+        _check_mu0(to_numpy(mu0), host, edge)
         mu_x = mu0
-    sb2 = sigma_b * sigma_b
-    program = compile_program(m, model)
+    program = compile_program(m, model, edge, ntk=readout is not None, readout=bool(readout))
 
-    def dual(K):
-        return relu_dual_xp(K + sb2 if sb2 else K, xp, c_sigma)
+    def diagonal(K):
+        return xp.sum(K * xp.eye(K.shape[0], dtype=K.dtype), axis=1)
 
-    def mean(K):
-        n = K.shape[0]
-        diag = xp.sum(K * xp.eye(n, dtype=K.dtype), axis=1)
-        return relu_mean_xp(diag + sb2, xp, c_sigma)
+    relu = _Maps(lambda K: relu_dual_xp(K, xp, c_sigma), lambda d: relu_mean_xp(d, xp, c_sigma),
+                 act.derivative)
+    dual, mean, tangent = edge_maps(relu, sigma_b, edge, diagonal)
+    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, tangent=tangent, xp=xp)
 
-    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, xp=xp)
-    out = pairs[program.output]
+    def sym(K):
+        return 0.5 * (K + cross_t(xp, K))
+
+    out = sym(pairs[program.output])
     r_mean = program.node_mean[-1]
     out_mean = xp.zeros((host.shape[0],), dtype=K0.dtype) if r_mean is None else vecs[r_mean]
-    return NNGPResult(m, model, 0.5 * (out + cross_t(xp, out)), out_mean)
+    if readout is None:
+        return NNGPResult(m, model, out, out_mean)
+    return NTKResult(m, model, sym(pairs[program.ntk_output]), out, out_mean, readout, edge)
 
 
-def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float,
-              all_nodes: bool) -> NNGPResult:
-    """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
+@dataclass(frozen=True)
+class _Maps:
+    dual: object
+    mean: object
+    derivative: object
+
+
+def edge_maps(act: ActivationMaps | _Maps, sigma_b: float, edge: str, diagonal=np.diagonal) -> tuple:
+    """``(dual, mean, tangent)`` of a program's instructions for activation maps ``act``.
+
+    The one place where the edge convention meets the activation: for ``"post"`` the
+    bias variance enters the pre-activation Gram ``K + sigma_b^2`` before the maps, for
+    ``"pre"`` it is added to the edge's output Gram after them.  ``tangent(K, Theta)``
+    is the ``Tangent`` instruction (``Theta`` None for zero).  ``diagonal`` takes the
+    diagonal of an N x N array in its own namespace.
+    """
     sb2 = sigma_b * sigma_b
-    program = compile_program(m, model)
+    post = edge == "post"
 
-    def dual(K: np.ndarray) -> np.ndarray:
-        return act.dual(K + sb2 if sb2 else K)
+    def pre_gram(K):
+        return K + sb2 if (sb2 and post) else K
 
-    def mean(K: np.ndarray) -> np.ndarray:
-        return act.mean(np.diagonal(K) + sb2)
+    def dual(K):
+        out = act.dual(pre_gram(K))
+        return out + sb2 if (sb2 and not post) else out
 
-    keep_p = set(program.node_gram) | set(program.cross.values()) if all_nodes else ()
+    def mean(K):
+        return act.mean(diagonal(K) + sb2)
+
+    def tangent(K, theta):
+        P = pre_gram(K)
+        D = act.derivative(P)
+        if post:
+            return D * P if theta is None else D * (P + theta)
+        return D * theta
+
+    return dual, mean, tangent
+
+
+def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float, edge: str,
+              all_nodes: bool, readout: bool | None = None) -> NNGPResult | NTKResult:
+    """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
+    program = compile_program(m, model, edge, ntk=readout is not None, readout=bool(readout))
+    dual, mean, tangent = edge_maps(act, sigma_b, edge)
+    keep_p = (set(program.node_gram) | set(program.cross.values())
+              | {r for r in program.node_ntk if r is not None}) if all_nodes else ()
     keep_v = {r for r in program.node_mean if r is not None} if all_nodes else ()
-    pairs, vecs = run_program(program, K0, mu0, dual, mean, keep_pairs=keep_p, keep_vecs=keep_v)
+    pairs, vecs = run_program(program, K0, mu0, dual, mean, tangent=tangent, keep_pairs=keep_p,
+                              keep_vecs=keep_v)
     zeros = np.zeros_like(mu0)
 
     def sym(K: np.ndarray) -> np.ndarray:
         return 0.5 * (K + K.T)
 
     out_mean = program.node_mean[-1]
-    res = NNGPResult(m, model, sym(pairs[program.output]), zeros if out_mean is None else vecs[out_mean])
+    output = sym(pairs[program.output])
+    mean_out = zeros if out_mean is None else vecs[out_mean]
+    if readout is None:
+        res = NNGPResult(m, model, output, mean_out)
+    else:
+        res = NTKResult(m, model, sym(pairs[program.ntk_output]), output, mean_out, readout, edge)
     if all_nodes:
         res.nodes = {t: (K0 if t == 0 else sym(pairs[r])) for t, r in enumerate(program.node_gram)}
         res.means = {t: (zeros if r is None else vecs[r]) for t, r in enumerate(program.node_mean)}
         res.means[0] = mu0
-        res.cross = {(a, b): pairs[r] for (a, b), r in program.cross.items() if a > b}
+        if readout is None:
+            res.cross = {(a, b): pairs[r] for (a, b), r in program.cross.items() if a > b}
+        else:
+            res.nodes_ntk = {t: (np.zeros_like(K0) if r is None else sym(pairs[r]))
+                             for t, r in enumerate(program.node_ntk)}
     return res

@@ -140,8 +140,8 @@ def test_bias_enters_every_unit_before_the_activation():
     X = np.zeros((1, 3))
     net = FiniteNetwork.initialise("2", 4096, np.random.default_rng(0), sigma_b=0.5)
     feats, pre = net.forward(X)
-    np.testing.assert_array_equal(pre[(0, 1)][:, 0], net.biases[(0, 1)])
-    np.testing.assert_array_equal(feats[1][:, 0], np.sqrt(2 / 4096) * np.maximum(net.biases[(0, 1)], 0))
+    np.testing.assert_array_equal(pre[(0, 1)][:, 0], 0.5 * net.biases[(0, 1)])  # sigma_b beta
+    np.testing.assert_array_equal(feats[1][:, 0], np.sqrt(2 / 4096) * np.maximum(0.5 * net.biases[(0, 1)], 0))
     assert FiniteNetwork.initialise("2", 8, np.random.default_rng(0)).biases == {}
 
 

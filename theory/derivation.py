@@ -38,9 +38,10 @@ from sympy import Abs, Add, S, Symbol, sqrt
 
 from dagnngp.motif import Motif, Op
 from dagnngp.theory.activations import check_variance
-from dagnngp.theory.arccos import ArcCosineActivation, to_sympy_number
+from dagnngp.theory.arccos import G0, G2, SYMPY, ArcCosineActivation, to_sympy_number
+from dagnngp.theory.arccos import G as G1
 from dagnngp.theory.arccos import activation as symbolic_activation
-from dagnngp.theory.program import Comb, Dual, Mean, Program, compile_program
+from dagnngp.theory.program import EDGES, Comb, Dual, Mean, Program, Tangent, compile_program
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = [
@@ -100,56 +101,118 @@ class _Unit:
     D: sympy.Expr  # V - off, in eps
 
 
-class _UnitAlgebra:
-    """Pair values of two unit-norm centred inputs: ``(V, off, D)``; vec values: one scalar."""
+def _coefficient(c: object) -> sympy.Expr:
+    """A program coefficient as an exact SymPy number (a float weight as the simplest fraction it is)."""
+    if isinstance(c, int):
+        return sympy.Integer(c)
+    q = sympy.Rational(c).limit_denominator(10**6)
+    return q if abs(float(q) - c) <= 1e-15 * abs(c) else sympy.Float(c)
 
-    def __init__(self, act: ArcCosineActivation, c, sb2) -> None:
-        self.act, self.c, self.sb2 = act, c, sb2
+
+class _DistanceAlgebra:
+    """The SymPy algebra with every arc-cosine map at ``C = 1 - eps`` written as ``1 - G(eps)``."""
+
+    pi = SYMPY.pi
+    one = SYMPY.one
+    sqrt = staticmethod(SYMPY.sqrt)
+
+    def __init__(self, eps: sympy.Expr) -> None:
+        self.h0 = lambda _c: 1 - G0(eps)
+        self.h = lambda _c: 1 - G1(eps)
+        self.h2 = lambda _c: 1 - G2(eps)
+
+
+class _UnitAlgebra:
+    """Pair values of two unit-norm centred inputs: ``(V, off, D)``; vec values: one scalar.
+
+    ``pre``: the edges' activation reads the node itself and the bias is added after it.
+    """
+
+    def __init__(self, act: ArcCosineActivation, c, sb2, pre: bool = False) -> None:
+        self.act, self.c, self.sb2, self.pre = act, c, sb2, pre
 
     def zero(self) -> _Unit:
         return _Unit(S.Zero, S.Zero, S.Zero)
 
+    def _pre_gram(self, x: _Unit) -> _Unit:
+        return x if self.pre else _Unit(x.V + self.sb2, x.off + self.sb2, x.D)
+
     def dual(self, x: _Unit) -> _Unit:
-        p = x.V + self.sb2
-        if p == 0:
+        p = self._pre_gram(x)
+        if p.V == 0:
+            out = self.zero()
+        else:
+            d = self.c * self.act.second_moment(p.V)
+            out = _Unit(d, d * self.act.h(p.off / p.V), d * self.act.G(p.D / p.V))
+        return _Unit(out.V + self.sb2, out.off + self.sb2, out.D) if self.pre else out
+
+    def tangent(self, x: _Unit, theta: _Unit | None) -> _Unit:
+        """``c E[s'(u_i) s'(u_j)] * (Theta + P)``: the D form splits the map's own distance off."""
+        p = self._pre_gram(x)
+        if p.V == 0:
             return self.zero()
-        d = self.c * self.act.second_moment(p)
-        return _Unit(d, d * self.act.h((x.off + self.sb2) / p), d * self.act.G(x.D / p))
+        q = (self.zero() if theta is None else theta) if self.pre else (
+            p if theta is None else _Unit(p.V + theta.V, p.off + theta.off, p.D + theta.D))
+        moment = self.act.derivative_moment
+        e_diag = self.c * moment(p.V, p.V, S.One)
+        e_off = self.c * moment(p.V, p.V, p.off / p.V)
+        # E_diag - E_off without cancellation: the maps at C = 1 - eps' as 1 - G(eps')
+        e_dist = sympy.expand(e_diag - self.c * self.act.activation.derivative_moment(
+            _DistanceAlgebra(p.D / p.V), p.V, p.V, 1 - p.D / p.V))
+        return _Unit(e_diag * q.V, e_off * q.off, e_diag * q.D + e_dist * (q.V - q.D))
 
     def mean(self, x: _Unit) -> sympy.Expr:
         p = x.V + self.sb2
         return S.Zero if p == 0 else sqrt(self.c) * self.act.mean(p)
 
     def comb(self, pairs: list[tuple[object, _Unit]], outers: list[tuple[object, object, object]]) -> _Unit:
+        pairs = [(_coefficient(c), x) for c, x in pairs]
+        outers = [(_coefficient(c), a, b) for c, a, b in outers]
         V = [c * x.V for c, x in pairs] + [c * a * b for c, a, b in outers]
         off = [c * x.off for c, x in pairs] + [c * a * b for c, a, b in outers]
         return _Unit(Add(*V), Add(*off), Add(*(c * x.D for c, x in pairs)))
 
     def vcomb(self, terms: list[tuple[object, object]]) -> sympy.Expr:
-        return Add(*(c * v for c, v in terms))
+        return Add(*(_coefficient(c) * v for c, v in terms))
 
 
 class _GeneralAlgebra:
     """Pair values ``(ii, ij, ji, jj) = <X_a,p, X_b,q>`` of two general inputs; vec values ``(i, j)``."""
 
-    def __init__(self, act: ArcCosineActivation, c, sb2) -> None:
-        self.act, self.c, self.sb2 = act, c, sb2
+    def __init__(self, act: ArcCosineActivation, c, sb2, pre: bool = False) -> None:
+        self.act, self.c, self.sb2, self.pre = act, c, sb2, pre
 
     def zero(self) -> tuple:
         return (S.Zero,) * 4
 
+    def _pre_gram(self, x: tuple) -> tuple:
+        return x if self.pre else tuple(v + self.sb2 for v in x)
+
     def dual(self, x: tuple) -> tuple:
-        ii, ij, _, jj = x
-        pi_, pj = ii + self.sb2, jj + self.sb2
+        pi_, pij, _, pj = self._pre_gram(x)
         di = self.c * self.act.second_moment(pi_)
         dj = self.c * self.act.second_moment(pj)
-        dij = S.Zero if (di == 0 or dj == 0) else sqrt(di * dj) * self.act.h((ij + self.sb2) / sqrt(pi_ * pj))
-        return (di, dij, dij, dj)
+        dij = S.Zero if (di == 0 or dj == 0) else sqrt(di * dj) * self.act.h(pij / sqrt(pi_ * pj))
+        out = (di, dij, dij, dj)
+        return tuple(v + self.sb2 for v in out) if self.pre else out
+
+    def tangent(self, x: tuple, theta: tuple | None) -> tuple:
+        p = self._pre_gram(x)
+        theta = self.zero() if theta is None else theta
+        q = theta if self.pre else tuple(a + b for a, b in zip(p, theta, strict=True))
+        pi_, pij, _, pj = p
+        moment = self.act.derivative_moment
+        ei = self.c * moment(pi_, pi_, S.One) if pi_ != 0 else S.Zero
+        ej = self.c * moment(pj, pj, S.One) if pj != 0 else S.Zero
+        eij = S.Zero if (pi_ == 0 or pj == 0) else self.c * moment(pi_, pj, pij / sqrt(pi_ * pj))
+        return (ei * q[0], eij * q[1], eij * q[2], ej * q[3])
 
     def mean(self, x: tuple) -> tuple:
         return (sqrt(self.c) * self.act.mean(x[0] + self.sb2), sqrt(self.c) * self.act.mean(x[3] + self.sb2))
 
     def comb(self, pairs: list, outers: list) -> tuple:
+        pairs = [(_coefficient(c), x) for c, x in pairs]
+        outers = [(_coefficient(c), a, b) for c, a, b in outers]
         acc: list[list] = [[], [], [], []]
         for c, x in pairs:
             for k in range(4):
@@ -160,15 +223,21 @@ class _GeneralAlgebra:
         return tuple(Add(*a) for a in acc)
 
     def vcomb(self, terms: list) -> tuple:
+        terms = [(_coefficient(c), v) for c, v in terms]
         return (Add(*(c * v[0] for c, v in terms)), Add(*(c * v[1] for c, v in terms)))
 
 
-def _execute(program: Program, alg, K0, mu0) -> tuple[list, list]:
-    """Run ``program`` in a symbolic algebra; returns every node's (Gram, mean) value."""
+def _execute(program: Program, alg, K0, mu0) -> tuple[list, list, list | None]:
+    """Run ``program`` in a symbolic algebra: every node's Gram and mean and, with the NTK, its NTK.
+
+    The NTK list ends with the output's NTK in the program's readout convention.
+    """
     pairs: dict[int, object] = {0: K0}
     vecs: dict[int, object] = {0: mu0}
     for ins in program.instructions:
-        if isinstance(ins, Dual):
+        if isinstance(ins, Tangent):
+            pairs[ins.out] = alg.tangent(pairs[ins.src], None if ins.ntk < 0 else pairs[ins.ntk])
+        elif isinstance(ins, Dual):
             pairs[ins.out] = alg.dual(pairs[ins.src])
         elif isinstance(ins, Mean):
             vecs[ins.out] = alg.mean(pairs[ins.src])
@@ -179,23 +248,48 @@ def _execute(program: Program, alg, K0, mu0) -> tuple[list, list]:
             vecs[ins.out] = alg.vcomb([(c, vecs[r]) for c, r in ins.terms])
     grams = [pairs[r] for r in program.node_gram]
     means = [vecs[r] if r is not None else None for r in program.node_mean]
-    return grams, means
+    ntks = None
+    if program.ntk_output is not None:
+        ntks = [alg.zero() if r is None else pairs[r] for r in program.node_ntk[:-1]]
+        ntks.append(pairs[program.ntk_output])
+    return grams, means, ntks
 
 
-def _unit_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2):
-    """Diagonal, off-diagonal and distance of every node for unit centred inputs."""
-    grams, means = _execute(compile_program(m, model), _UnitAlgebra(act, c, sb2),
-                            _Unit(S.One, C, EPS), S.Zero)
-    return grams, [S.Zero if mu is None else mu for mu in means]
+def _unit_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2, edge: str = "post",
+                    readout: bool | None = None):
+    """Diagonal, off-diagonal and distance of every node for unit centred inputs (and the NTKs)."""
+    program = compile_program(m, model, edge, ntk=readout is not None, readout=bool(readout))
+    grams, means, ntks = _execute(program, _UnitAlgebra(act, c, sb2, edge == "pre"),
+                                  _Unit(S.One, C, EPS), S.Zero)
+    return grams, [S.Zero if mu is None else mu for mu in means], ntks
 
 
-def _general_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2):
-    """``(K_ii, K_jj, K_ij, mu_i, mu_j)`` of every node for two general inputs."""
-    grams, means = _execute(compile_program(m, model), _GeneralAlgebra(act, c, sb2),
-                            (K_ii, K_ij, K_ij, K_jj), (mu_i, mu_j))
-    return [{"K_ii": k[0], "K_jj": k[3], "K_ij": k[1],
-             "mu_i": S.Zero if mu_t is None else mu_t[0], "mu_j": S.Zero if mu_t is None else mu_t[1]}
-            for k, mu_t in zip(grams, means, strict=True)]
+def _general_recursion(m: Motif, model: str, act: ArcCosineActivation, c, sb2, edge: str = "post",
+                       readout: bool | None = None):
+    """``(K_ii, K_jj, K_ij, mu_i, mu_j)`` of every node for two general inputs (and the NTKs)."""
+    program = compile_program(m, model, edge, ntk=readout is not None, readout=bool(readout))
+    mu0 = (S.Zero, S.Zero) if edge == "pre" else (mu_i, mu_j)
+    grams, means, ntks = _execute(program, _GeneralAlgebra(act, c, sb2, edge == "pre"),
+                                  (K_ii, K_ij, K_ij, K_jj), mu0)
+    out = [{"K_ii": k[0], "K_jj": k[3], "K_ij": k[1],
+            "mu_i": S.Zero if mu_t is None else mu_t[0], "mu_j": S.Zero if mu_t is None else mu_t[1]}
+           for k, mu_t in zip(grams, means, strict=True)]
+    ntk_out = None if ntks is None else [{"K_ii": k[0], "K_jj": k[3], "K_ij": k[1], "mu_i": S.Zero,
+                                          "mu_j": S.Zero} for k in ntks]
+    return out, ntk_out
+
+
+def _ntk_rule_text(m: Motif, t: int, model: str, readout: bool) -> str:
+    if t == 0:
+        return "0 (inputs are not trained)"
+    parts = [f"f'(K{s}) (K{s} + Theta{s})" for s in m.sources(t, Op.LINEAR)]
+    parts += [f"Theta{s}" for s in m.sources(t, Op.SKIP)]
+    text = " + ".join(parts) if parts else "0"
+    if model == "exact" and len(m.sources(t, Op.SKIP)) > 1:
+        text += "  + cross-NTKs of the skip sources"
+    if readout and t == m.output:
+        text = f"K{t} (readout) + " + text
+    return text
 
 
 def _rule_text(m: Motif, t: int, model: str, act_name: str) -> str:
@@ -230,6 +324,12 @@ class Derivation:
     nodes: list[NodeExpressions]
     rule12: sympy.Expr
     rule12_distance: sympy.Expr
+    #: ``"nngp"``, or ``"ntk"``: then ``nodes`` are the NTKs (the output's in the ``readout``
+    #: convention) and ``nngp_nodes`` the Grams
+    kernel: str = "nngp"
+    readout: bool = False
+    edge: str = "post"
+    nngp_nodes: list[NodeExpressions] | None = None
 
     C = C
     eps = EPS
@@ -358,8 +458,11 @@ def derive(
     activation_params: dict[str, object] | None = None,
     spec: KernelSpec | None = None,
     general: bool = True,
+    edge: str | None = None,
+    ntk: bool = False,
+    readout: bool = True,
 ) -> Derivation:
-    """Derive a motif's NNGP recursion in closed form.
+    """Derive a motif's NNGP (or NTK) recursion in closed form.
 
     ``activation`` is one of
     :data:`dagnngp.theory.arccos.KNOWN_ACTIVATIONS` (default ``"relu"``); ``c_sigma``
@@ -368,17 +471,28 @@ def derive(
     ``"exact"`` (default) or ``"paper"``.  ``spec`` (a
     :class:`~dagnngp.theory.spec.KernelSpec`) gives these options at once.
     Results are cached by canonical motif string and parameters.  ``general=False``
-    skips the general-input expressions.
+    skips the general-input expressions.  ``edge`` is the edge convention
+    (``"post"``, default, or ``"pre"``).  With ``ntk=True`` the derivation is the
+    NTK's (:func:`dagnngp.numerics.ntk`; ``readout`` picks its convention): its
+    ``nodes`` and every quantity (``gap``, ``series``, ``latex``, ``source``)
+    describe the NTK, and ``nngp_nodes`` hold the Grams it is built from.
 
     >>> d = derive("1_01_222")          # exact model: the means add 6/pi
     >>> d.diagonal
     6/pi + 3
     >>> d.gap_distance
     3*G(eps)
+    >>> t = derive("2", ntk=True, readout=False)   # Theta_1 = c E[s's'] K0 = h0(C) C
+    >>> t.offdiagonal, t.gap_distance
+    (C*h0(C), eps + (1 - eps)*G0(eps))
     """
     m = _as_motif(motif)
     spec = resolve_spec(spec, model=model, activation=activation, c_sigma=c_sigma, sigma_b=sigma_b,
-                        activation_params=activation_params)
+                        activation_params=activation_params, edge=edge)
+    edge = spec.edge
+    if edge not in EDGES:
+        raise ValueError(f"edge={edge!r} is not known; use 'post' (activation after the weights, the "
+                         "paper's) or 'pre' (activation before the weights)")
     model, activation, c_sigma, sigma_b = spec.model, spec.activation, spec.c_sigma, spec.sigma_b
     activation_params = spec.params
     if model not in MODELS:
@@ -397,20 +511,35 @@ def derive(
     params = tuple(sorted((k, to_sympy_number(v, k)) for k, v in (activation_params or {}).items()))
     symbolic_activation(activation, **dict(params))  # validates name and parameters
     check_variance(activation, float(c), {k: float(v) for k, v in params}, stacklevel=2)
-    return _derive_cached(str(m), m.n_nodes, model, activation, params, c, sb, bool(general))
+    if ntk and symbolic_activation(activation, **dict(params)).order == 0:
+        raise ValueError(f"activation {activation!r} has no derivative dual map, so no NTK (the step's "
+                         "derivative is a delta); use relu, leaky, abrelu or arccos2")
+    return _derive_cached(str(m), m.n_nodes, model, activation, params, c, sb, bool(general), edge,
+                          bool(readout) if ntk else None)
 
 
 @lru_cache(maxsize=4096)
-def _derive_cached(key: str, n_nodes: int, model: str, act_name: str, params, c, sb, general: bool):
+def _derive_cached(key: str, n_nodes: int, model: str, act_name: str, params, c, sb, general: bool,
+                   edge: str = "post", readout: bool | None = None):
     m = Motif.parse(key)
     act = symbolic_activation(act_name, **dict(params))
     sb2 = sb**2
-    units, mus = _unit_recursion(m, model, act, c, sb2)
-    gen = _general_recursion(m, model, act, c, sb2) if general else [{} for _ in units]
+    units, mus, ntks = _unit_recursion(m, model, act, c, sb2, edge, readout)
+    gen, gen_ntk = (_general_recursion(m, model, act, c, sb2, edge, readout) if general
+                    else ([{} for _ in units], [{} for _ in units]))
     nodes = [
         NodeExpressions(t, _rule_text(m, t, model, act.name), u.V, u.off, u.D, mu_t, g)
         for t, (u, mu_t, g) in enumerate(zip(units, mus, gen, strict=True))
     ]
+    extra: dict = {"edge": edge}
+    if readout is not None:
+        gen_ntk = gen_ntk if gen_ntk is not None else [{} for _ in units]
+        ntk_nodes = [
+            NodeExpressions(t, _ntk_rule_text(m, t, model, readout), u.V, u.off, u.D, S.Zero, g)
+            for t, (u, g) in enumerate(zip(ntks, gen_ntk, strict=True))
+        ]
+        extra.update(kernel="ntk", readout=readout, nngp_nodes=nodes)
+        nodes = ntk_nodes
     counts = m.path_depth_counts()
     r_c, r_e = [], []
     hx, gx = C, EPS
@@ -420,4 +549,4 @@ def _derive_cached(key: str, n_nodes: int, model: str, act_name: str, params, c,
         if counts.get(d, 0):
             r_c.append(counts[d] * (1 - hx))
             r_e.append(counts[d] * gx)
-    return Derivation(m, model, act, c, sb, nodes, Add(*r_c), Add(*r_e))
+    return Derivation(m, model, act, c, sb, nodes, Add(*r_c), Add(*r_e), **extra)

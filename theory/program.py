@@ -25,6 +25,28 @@ Gram ``K0`` and vec register 0 the input means ``mu0``.  Four instructions:
     ``pair[out] = sum coef * pair[r] + sum coef * outer(vec[a], vec[b])``.
 ``VComb(out, terms)``
     ``vec[out] = sum coef * vec[r]``.
+``Tangent(out, src, ntk)``
+    ``pair[out] = c E[s'(u_i) s'(u_j)] * (pair[ntk] + P)`` (entrywise), ``u`` as for
+    ``Dual``: the NTK of a linear edge's output.  ``P`` is the pre-activation Gram
+    ``pair[src] + sigma_b^2`` for post-activation edges (the weights' and bias's own
+    gradients) and 0 for pre-activation ones (whose weights' term is their ``Dual``);
+    ``ntk = -1`` reads as zero (the untrained input).
+
+Two edge conventions (:data:`EDGES`), fixed per program: ``"post"``, the paper's
+``X_t += sqrt(c/m) s(W X_s + b)`` (``Dual``/``Mean`` read ``u ~ N(0, pair[src] +
+sigma_b^2)``), and ``"pre"``, ``X_t += sqrt(c/m) W s(X_s) + b`` (``u ~ N(0,
+pair[src])`` and ``Dual`` adds ``sigma_b^2`` after the map; node 0 is a centred
+Gaussian field, so every mean is zero and no ``Mean`` is emitted).  An edge of
+weight ``alpha`` (:meth:`~dagnngp.motif.Motif.weight`) adds ``alpha`` times its
+output: its Gram terms carry ``alpha^2``, its cross and mean terms ``alpha``.
+
+With ``ntk=True`` the program also carries the NTK recursion (gradient
+independence, fresh weights per edge): a node's NTK sums its edges' NTKs
+(``Tangent`` for a linear edge, the source's NTK for a skip) and, in the exact
+model, the cross-NTKs of pairs of skip edges; the cross-NTK of two nodes expands
+the later one over its skip edges.  Between a fresh edge and anything else the
+cross-NTK vanishes in the limit: the fresh weights' entries are independent and
+centred, whatever the forward means are.
 
 What an edge contributes is stated by its :class:`EdgeRule` (one per
 :class:`~dagnngp.motif.Op`, in :data:`EDGE_RULES`): its output's own Gram,
@@ -45,7 +67,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from dagnngp.motif import Motif, Op
@@ -57,13 +79,17 @@ __all__ = [
     "Dual",
     "EdgeRule",
     "Mean",
+    "EDGES",
     "Program",
+    "Tangent",
     "VComb",
     "compile_program",
 ]
 
 #: the two recursions: the true infinite-width limit and the paper's
 MODELS = ("exact", "paper")
+#: the two edge conventions: activation after the weights (the paper's) or before
+EDGES = ("post", "pre")
 
 
 @dataclass(frozen=True)
@@ -99,7 +125,16 @@ class VComb:
     terms: tuple[tuple[float, int], ...]
 
 
-Instruction = Dual | Mean | Comb | VComb
+@dataclass(frozen=True)
+class Tangent:
+    """``pair[out] = c E[s'(u_i) s'(u_j)] * (pair[ntk] + P)``: a linear edge's NTK (module docstring)."""
+
+    out: int
+    src: int
+    ntk: int
+
+
+Instruction = Dual | Mean | Comb | VComb | Tangent
 
 
 @dataclass(frozen=True)
@@ -123,6 +158,11 @@ class Program:
     node_mean: tuple[int | None, ...]
     cross: dict[tuple[int, int], int] = field(default_factory=dict)
     dual_of: dict[int, int] = field(default_factory=dict)
+    edge: str = "post"
+    node_ntk: tuple[int | None, ...] = ()
+    cross_ntk: dict[tuple[int, int], int] = field(default_factory=dict)
+    ntk_output: int | None = None
+    readout: bool = False
 
     @property
     def output(self) -> int:
@@ -138,6 +178,8 @@ class EdgeOutput:
     gram: int  # pair register of <Z_i, Z_j>
     mean: int | None  # vec register of the edge's means, None when they are zero
     fresh: bool  # carries weights of its own: independent of everything else
+    weight: float = 1  # the edge adds weight * Z
+    ntk: int | None = None  # pair register of the edge output's NTK (None: zero)
 
 
 @dataclass(frozen=True)
@@ -158,17 +200,28 @@ def _zero(b: _Builder, s: int) -> EdgeOutput | None:
 
 
 def _skip(b: _Builder, s: int) -> EdgeOutput:
-    # the identity: the edge's output is the source node itself
-    return EdgeOutput(s, b.node_gram[s], b.node_mean[s], fresh=False)
+    # the identity: the edge's output is the source node itself (its NTK too)
+    return EdgeOutput(s, b.node_gram[s], b.node_mean[s], fresh=False,
+                      ntk=b.node_ntk[s] if b.ntk else None)
 
 
 def _linear(b: _Builder, s: int) -> EdgeOutput:
-    # sqrt(c/m) s(W X_s + b) with fresh Gaussian W: Gram = dual map, mean = the activation's mean
+    # fresh Gaussian W: Gram = dual map, mean = the activation's mean (post only), NTK = Tangent
     if s not in b.dual_of:
         b.dual_of[s] = b.emit_pair(lambda out: Dual(out, b.node_gram[s]))
-        if b.exact:
+        if b.exact and not b.pre:
             b.mean_of[s] = b.emit_vec(lambda out: Mean(out, b.node_gram[s]))
-    return EdgeOutput(s, b.dual_of[s], b.mean_of.get(s), fresh=True)
+        if b.ntk:
+            src_ntk = b.node_ntk[s]
+            if not b.pre:
+                b.tangent_of[s] = b.emit_pair(lambda out: Tangent(out, b.node_gram[s], -1 if src_ntk is None
+                                                                  else src_ntk))
+            elif src_ntk is None:  # pre-activation edge on the untrained input: its weights' term only
+                b.tangent_of[s] = b.dual_of[s]
+            else:
+                tan = b.emit_pair(lambda out: Tangent(out, b.node_gram[s], src_ntk))
+                b.tangent_of[s] = b.emit_sum([(1, b.dual_of[s]), (1, tan)], [])
+    return EdgeOutput(s, b.dual_of[s], b.mean_of.get(s), fresh=True, ntk=b.tangent_of.get(s))
 
 
 #: the semantics of each edge op, keyed by :class:`~dagnngp.motif.Op`
@@ -182,14 +235,19 @@ EDGE_RULES: dict[Op, EdgeRule] = {
 class _Builder:
     """Emits instructions while walking the motif; memoises cross-Grams."""
 
-    def __init__(self, motif: Motif, model: str) -> None:
+    def __init__(self, motif: Motif, model: str, edge: str = "post", ntk: bool = False) -> None:
         self.motif = motif
         self.exact = model == "exact"
+        self.pre = edge == "pre"
+        self.ntk = ntk
+        self.node_ntk: list[int | None] = [None]
+        self.tangent_of: dict[int, int] = {}
+        self.cross_ntk: dict[tuple[int, int], int] = {}
         self.instructions: list[Instruction] = []
         self.n_pair = 1  # register 0: K0
         self.n_vec = 1  # register 0: mu0
         self.node_gram: list[int] = [0]
-        self.node_mean: list[int | None] = [0]
+        self.node_mean: list[int | None] = [None if self.pre else 0]
         self.dual_of: dict[int, int] = {}
         self.mean_of: dict[int, int] = {}
         self.cross: dict[tuple[int, int], int] = {}
@@ -200,6 +258,11 @@ class _Builder:
         if not outers and len(pairs) == 1 and pairs[0][0] == 1:
             return pairs[0][1]
         return self.emit_pair(lambda out: Comb(out, tuple(pairs), tuple(outers)))
+
+    def emit_ntk_sum(self, pairs: list) -> int | None:
+        """Register of a sum of NTK terms; ``None`` (zero) when there is no term."""
+        pairs = [(c, r) for c, r in pairs if r is not None]
+        return self.emit_sum(pairs, []) if pairs else None
 
     def emit_vsum(self, terms: list) -> int:
         if len(terms) == 1 and terms[0][0] == 1:
@@ -224,19 +287,20 @@ class _Builder:
         if e.fresh:
             if e.mean is not None and self.node_mean[u] is not None:
                 a, b = (e.mean, self.node_mean[u]) if edge_left else (self.node_mean[u], e.mean)
-                outers.append((1, a, b))
+                outers.append((e.weight, a, b))
         else:
-            pairs.append((1, self.pair(e.source, u) if edge_left else self.pair(u, e.source)))
+            pairs.append((e.weight, self.pair(e.source, u) if edge_left else self.pair(u, e.source)))
 
     def edge_with_edge(self, e: EdgeOutput, f: EdgeOutput, pairs: list, outers: list) -> None:
         """Add ``<Z_e,i, Z_f,j> + <Z_f,i, Z_e,j>`` for two different edges into one node."""
+        w = e.weight * f.weight
         if e.fresh or f.fresh:
             if e.mean is not None and f.mean is not None:
-                outers.append((1, e.mean, f.mean))
-                outers.append((1, f.mean, e.mean))
+                outers.append((w, e.mean, f.mean))
+                outers.append((w, f.mean, e.mean))
         else:
-            pairs.append((1, self.pair(e.source, f.source)))
-            pairs.append((1, self.pair(f.source, e.source)))
+            pairs.append((w, self.pair(e.source, f.source)))
+            pairs.append((w, self.pair(f.source, e.source)))
 
     def pair(self, a: int, b: int) -> int:
         """Register of ``<X_a,i, X_b,j>``; the later node is expanded over its incoming edges."""
@@ -255,37 +319,76 @@ class _Builder:
             self.cross[key] = self.emit_sum(pairs, outers)
         return self.cross[key]
 
+    def pair_ntk(self, a: int, b: int) -> int | None:
+        """Register of the cross-NTK of nodes ``a`` and ``b`` (``None``: zero); like :meth:`pair`.
+
+        Only skip edges carry a cross-NTK: a fresh edge's weights are independent of everything else.
+        """
+        if a == b:
+            return self.node_ntk[a]
+        key = (a, b)
+        if key not in self.cross_ntk:
+            later, other = (a, b) if a > b else (b, a)
+            terms = [(e.weight, self.pair_ntk(e.source, other) if a > b else self.pair_ntk(other, e.source))
+                     for e in self.inputs[later] if not e.fresh]
+            reg = self.emit_ntk_sum(terms)
+            if reg is None:
+                return None
+            self.cross_ntk[key] = reg
+        return self.cross_ntk[key]
+
     # ---- one node
     def node(self, t: int) -> None:
         edges = []
         for s, op in enumerate(self.motif.ops[t - 1]):
             e = EDGE_RULES[op].emit(self, s)
             if e is not None:
-                edges.append(e)
+                w = self.motif.weight(s, t)
+                edges.append(e if w == 1 else replace(e, weight=w))
         self.inputs[t] = edges
-        pairs: list = [(1, e.gram) for e in edges]
+        pairs: list = [(e.weight * e.weight, e.gram) for e in edges]
         outers: list = []
         if self.exact:
             for k, e in enumerate(edges):
                 for f in edges[k + 1:]:
                     self.edge_with_edge(e, f, pairs, outers)
         self.node_gram.append(self.emit_sum(pairs, outers))
-        if self.exact:
-            self.node_mean.append(self.emit_vsum([(1, e.mean) for e in edges if e.mean is not None]))
+        if self.exact and not self.pre:
+            self.node_mean.append(self.emit_vsum([(e.weight, e.mean) for e in edges if e.mean is not None]))
         else:
             self.node_mean.append(None)
+        if self.ntk:
+            terms = [(e.weight * e.weight, e.ntk) for e in edges]
+            if self.exact:
+                skips = [e for e in edges if not e.fresh]
+                for k, e in enumerate(skips):
+                    for f in skips[k + 1:]:
+                        w = e.weight * f.weight
+                        terms.append((w, self.pair_ntk(e.source, f.source)))
+                        terms.append((w, self.pair_ntk(f.source, e.source)))
+            self.node_ntk.append(self.emit_ntk_sum(terms))
 
 
 @lru_cache(maxsize=4096)
-def _compile(motif: Motif, model: str) -> Program:
-    b = _Builder(motif, model)
+def _compile(motif: Motif, model: str, edge: str, ntk: bool, readout: bool) -> Program:
+    b = _Builder(motif, model, edge, ntk)
     for t in range(1, motif.n_nodes):
         b.node(t)
+    ntk_output = None
+    if ntk:
+        node = b.node_ntk[-1]
+        terms = [(1, b.node_gram[-1])] if readout else []
+        if node is not None:
+            terms.append((1, node))
+        # a zero NTK (a motif without trained edges and no readout) is the Gram times 0
+        ntk_output = b.emit_sum(terms or [(0, b.node_gram[-1])], [])
     return Program(motif, model, tuple(b.instructions), b.n_pair, b.n_vec, tuple(b.node_gram),
-                   tuple(b.node_mean), dict(b.cross), dict(b.dual_of))
+                   tuple(b.node_mean), dict(b.cross), dict(b.dual_of), edge, tuple(b.node_ntk),
+                   dict(b.cross_ntk), ntk_output, readout)
 
 
-def compile_program(motif: Motif | str, model: str = "exact") -> Program:
+def compile_program(motif: Motif | str, model: str = "exact", edge: str = "post", *, ntk: bool = False,
+                    readout: bool = True) -> Program:
     """The instruction list of ``motif``'s NNGP recursion under ``model`` (cached).
 
     ``model="exact"`` is the true infinite-width limit of sum aggregation
@@ -293,10 +396,20 @@ def compile_program(motif: Motif | str, model: str = "exact") -> Program:
     between edges that meet at a node (the paper's recursion), and its means
     are zero (``node_mean`` entries are ``None`` after the input).
 
+    ``edge`` is the edge convention (:data:`EDGES`).  ``ntk=True`` adds the NTK
+    recursion; ``ntk_output`` is then the output node's NTK plus, with
+    ``readout=True``, its Gram (the readout's own gradient term).
+
     >>> p = compile_program("1_11", "exact")
     >>> sorted(p.cross)   # the two skips into node 2 need <X_0, X_1> both ways
     [(0, 1), (1, 0)]
+    >>> q = compile_program("2_11_011", "exact", ntk=True)
+    >>> sorted(q.cross_ntk)   # the NTK: X_1 (trained) meets X_2 = X_0 + X_1 at node 3 through skips
+    [(1, 2), (2, 1)]
     """
     if model not in MODELS:
         raise ValueError(f"model={model!r} is not known; use 'exact' (true limit) or 'paper'")
-    return _compile(Motif.coerce(motif), model)
+    if edge not in EDGES:
+        raise ValueError(f"edge={edge!r} is not known; use 'post' (activation after the weights, the "
+                         "paper's) or 'pre' (activation before the weights)")
+    return _compile(Motif.coerce(motif), model, edge, bool(ntk), bool(readout) and bool(ntk))

@@ -257,14 +257,34 @@ class SeriesResult:
         return str(self.expr)
 
 
+def _split_terms(c: sympy.Expr) -> sympy.Expr:
+    """``c`` as a sum of monomials: each positive sum under a power is named, the rest expanded."""
+    names: dict = {}
+    for p in c.atoms(sympy.Pow):
+        if p.base.is_Add and p.base.is_positive:
+            names.setdefault(p.base, sympy.Dummy(positive=True))
+    e = sympy.expand(c.xreplace(names))
+    e = Add(*(sympy.powsimp(t) for t in Add.make_args(e)))
+    return e.xreplace({v: k for k, v in names.items()})
+
+
 def _nice(c: sympy.Expr) -> sympy.Expr:
-    """Best-effort tidy-up of small coefficients (simplify is too slow on big ones)."""
-    if not c.has(_ArcCosH) and sympy.count_ops(c) < 60:
+    """The shortest of a few exact forms of a coefficient (by operation count, then length).
+
+    ``simplify`` runs on small coefficients only (it is too slow on big ones); the
+    other candidates are a plain expansion and a sum of monomials, so a coefficient
+    prints as a short sum of radicals rather than one long fraction when that is shorter.
+    """
+    if c.has(_ArcCosH):
+        return c
+    candidates = [c]
+    for form in (sympy.expand, _split_terms,
+                 lambda e: sympy.simplify(e) if sympy.count_ops(e) < 60 else e):
         try:
-            return sympy.simplify(c)
-        except Exception:  # pragma: no cover - simplify is best effort
-            return c
-    return c
+            candidates.append(form(c))
+        except Exception:  # pragma: no cover - tidying is best effort
+            pass
+    return min(candidates, key=lambda e: (sympy.count_ops(e), len(str(e))))
 
 
 #: Largest order (exponent) a series is expanded to; higher orders are refused at once.

@@ -3,8 +3,9 @@
 :class:`KernelSpec` names the options that :func:`dagnngp.numerics.nngp`,
 :func:`dagnngp.theory.derive`, :func:`dagnngp.numerics.sampling` and
 :func:`dagnngp.numerics.motif_sweep` share: the model, the activation and its
-parameters, the weight-variance scale ``c_sigma`` and the bias standard
-deviation ``sigma_b``.  Pass one as ``spec=`` instead of repeating the keywords.
+parameters, the weight-variance scale ``c_sigma``, the bias standard
+deviation ``sigma_b`` and the edge convention ``edge``.  Pass one as ``spec=``
+instead of repeating the keywords.
 
 >>> spec = KernelSpec(activation="leaky", activation_params={"slope": 0.1}, c_sigma=2 / 1.01)
 >>> spec.model, spec.activation, spec.params
@@ -35,6 +36,8 @@ class KernelSpec:
     activation_params: tuple[tuple[str, Any], ...] | Mapping[str, Any] = field(default=())
     c_sigma: float = 2.0
     sigma_b: float = 0.0
+    #: the edge convention: ``"post"`` (activation after the weights, the paper's) or ``"pre"``
+    edge: str = "post"
 
     def __post_init__(self) -> None:
         params = self.activation_params

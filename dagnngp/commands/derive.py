@@ -11,12 +11,15 @@ from dagnngp.limits import check_work
 #: Default limit of ``--max-work``, in estimated seconds of one core.
 MAX_WORK = 120.0
 
-HELP = "closed-form (SymPy) node-by-node NNGP recursion of a motif, its 2x2 gap, rule (12) and series"
+HELP = "closed-form (SymPy) NNGP or NTK recursion of a motif, node by node, its 2x2 gap, rule (12) and series"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("motif", help="motif string, e.g. 2_21_112 (0 zero, 1 skip, 2 linear)")
-    add_kernel_options(parser)
+    add_kernel_options(parser, edge=True)
+    parser.add_argument("--ntk", action="store_true", help="derive the NTK's recursion instead of the NNGP's")
+    parser.add_argument("--readout", action=argparse.BooleanOptionalAction, default=True,
+                        help="with --ntk: a trained scalar readout (default) or --no-readout")
     parser.add_argument("--series", type=int_range(0), default=3, metavar="ORDER",
                         help="keep series terms with exponent below ORDER (default 3; 0 to skip)")
     parser.add_argument("--latex", action="store_true", help="print the recursion as a LaTeX align* block")
@@ -64,7 +67,7 @@ def derive_seconds(motif, series: int) -> float:
 
 def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c_sigma: float = 2.0,
                    sigma_b: float = 0.0, params: dict[str, float] | None = None,
-                   series: int = 3) -> dict:
+                   series: int = 3, edge: str = "post", ntk: bool = False, readout: bool = True) -> dict:
     """Everything ``dagnngp derive --json`` prints, as a dict of strings.
 
     >>> derive_summary("2_02_002", model="paper", series=2)["gap_series_at_1"]
@@ -75,9 +78,12 @@ def derive_summary(motif: str, model: str = "exact", activation: str = "relu", c
     from dagnngp.theory import derive
 
     d = derive(motif, model=model, activation=activation, c_sigma=c_sigma, sigma_b=sigma_b,
-               activation_params=params)
+               activation_params=params, edge=edge, ntk=ntk, readout=readout)
     out = {
         "motif": str(d.motif),
+        "kernel": d.kernel,
+        **({"readout": readout} if ntk else {}),
+        "edge": edge,
         "model": model,
         "activation": activation,
         "activation_params": params or {},
@@ -129,11 +135,12 @@ def _run(args: argparse.Namespace) -> int:
     params = kernel_options(args)["activation_params"]
     if args.json:
         print(dump_json(derive_summary(args.motif, args.model, args.activation, args.c_sigma,
-                                       args.sigma_b, params, args.series),
+                                       args.sigma_b, params, args.series, args.edge, args.ntk, args.readout),
                         hint="the parameters overflow float64; use a smaller --c-sigma or --sigma-b"))
         return 0
     d = derive(args.motif, model=args.model, activation=args.activation, c_sigma=args.c_sigma,
-               sigma_b=args.sigma_b, activation_params=params)
+               sigma_b=args.sigma_b, activation_params=params, edge=args.edge, ntk=args.ntk,
+               readout=args.readout)
     if args.latex:
         from dagnngp.theory.printing import derivation_latex
 

@@ -28,8 +28,9 @@ MODELS = ("exact", "paper")
 
 
 def add_kernel_options(parser: argparse.ArgumentParser, models: tuple[str, ...] = MODELS,
-                       default_model: str = "exact") -> None:
-    """Add ``--model``, ``--activation``, ``--param``, ``--c-sigma`` and ``--sigma-b`` to ``parser``."""
+                       default_model: str = "exact", edge: bool = False) -> None:
+    """Add ``--model``, ``--activation``, ``--param``, ``--c-sigma`` and ``--sigma-b`` to ``parser``
+    (and ``--edge`` when ``edge``)."""
     model_help = {"exact": "the exact infinite-width limit", "paper": "the paper's recursion",
                   "both": "both models"}
     parser.add_argument("--model", choices=models, default=default_model,
@@ -45,6 +46,10 @@ def add_kernel_options(parser: argparse.ArgumentParser, models: tuple[str, ...] 
                              "the variance of relu and step)")
     parser.add_argument("--sigma-b", type=float, default=0.0, dest="sigma_b",
                         help="standard deviation of the bias of every linear edge (default 0)")
+    if edge:
+        parser.add_argument("--edge", choices=("post", "pre"), default="post",
+                            help="post: X_t += sqrt(c/m) s(W X_s + b), the paper's (default); pre: "
+                                 "X_t += sqrt(c/m) W s(X_s) + b, node 0 a centred Gaussian field")
 
 
 def parse_params(items: list[str] | None) -> dict[str, float]:
@@ -76,6 +81,7 @@ def kernel_options(args: argparse.Namespace) -> dict:
         "activation_params": parse_params(args.param),
         "c_sigma": args.c_sigma,
         "sigma_b": args.sigma_b,
+        **({"edge": args.edge} if hasattr(args, "edge") else {}),
     }
 
 

@@ -1,0 +1,475 @@
+"""Long computations of the playground, off the request path and cancellable.
+
+A request for a Monte Carlo overlay, a training run or a derivation is first
+validated in full (:func:`plan_monte_carlo`, :func:`plan_training`,
+:func:`plan_derivation`: a bad value or a size above the limits raises
+:class:`~dagnngp.playground.views.RequestError` or
+:class:`~dagnngp.limits.ResourceLimitError` before anything starts), then runs
+in a :class:`JobManager` thread that reports its progress and checks for a
+cancel between chunks of work.  A derivation (SymPy, which cannot be
+interrupted from a thread) runs in a child process that a cancel terminates.
+
+>>> jobs = JobManager()
+>>> plan = plan_monte_carlo({"motif": "2_21_112", "width": 64, "draws": 4, "C_points": [0.5]})
+>>> job = jobs.submit("mc", plan)
+>>> jobs.wait(job.id, timeout=60).status
+'done'
+>>> round(job.result["exact_gap"][0], 4)
+1.5432
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dagnngp.limits import check_memory, check_work
+from dagnngp.playground.views import (
+    RequestError,
+    _integer,
+    _number,
+    _pair_stats,
+    motif_from_text,
+    ntk_function,
+    parse_options,
+)
+
+__all__ = [
+    "Cancelled",
+    "Job",
+    "JobManager",
+    "MAX_WIDTH",
+    "plan_derivation",
+    "plan_monte_carlo",
+    "plan_training",
+]
+
+#: Widest network the playground builds (Monte Carlo and training).
+MAX_WIDTH = 8192
+#: Most weight draws of one Monte Carlo overlay.
+MAX_DRAWS = 400
+#: Most gradient steps, inputs and seeds of one training run.
+MAX_STEPS, MAX_INPUTS, MAX_SEEDS = 5000, 32, 16
+#: Work (elementary operations) one job may take: about a minute on a laptop core.
+WORK_LIMIT = 2e11
+#: Jobs running at once; a further request is refused until one ends.
+MAX_RUNNING = 2
+#: Seconds a derivation may take before it is stopped.
+DERIVE_SECONDS = 60.0
+#: Finished jobs kept for polling.
+KEEP_FINISHED = 64
+
+
+class Cancelled(Exception):
+    """Raised inside a job's work when its cancel was requested."""
+
+
+@dataclass
+class Job:
+    """One background computation and what the page polls: status, progress (0..1), result or error."""
+
+    id: str
+    kind: str
+    status: str = "running"  # running, done, cancelled, failed
+    progress: float = 0.0
+    message: str = ""
+    result: Any = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float = 0.0
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    done_event: threading.Event = field(default_factory=threading.Event)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The JSON the page polls."""
+        return {"id": self.id, "kind": self.kind, "status": self.status, "progress": self.progress,
+                "message": self.message, "result": self.result, "error": self.error,
+                "elapsed": self.elapsed if self.done_event.is_set() else time.monotonic() - self.started}
+
+
+class Context:
+    """What a job's work sees: ``report(fraction, message)`` and ``check()`` (raises :class:`Cancelled`)."""
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+
+    def report(self, fraction: float, message: str = "") -> None:
+        self._job.progress = min(max(float(fraction), 0.0), 1.0)
+        if message:
+            self._job.message = message
+        self.check()
+
+    def check(self) -> None:
+        if self._job.cancel_event.is_set():
+            raise Cancelled
+
+    @property
+    def cancelled(self) -> threading.Event:
+        return self._job.cancel_event
+
+
+Work = Callable[[Context], Any]
+
+
+class JobManager:
+    """Runs jobs in daemon threads, at most :data:`MAX_RUNNING` at once."""
+
+    def __init__(self, max_running: int = MAX_RUNNING) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self.max_running = max_running
+
+    def submit(self, kind: str, work: Work) -> Job:
+        """Start ``work(context)`` in a thread; refuses when :attr:`max_running` jobs are running."""
+        with self._lock:
+            running = [j for j in self._jobs.values() if j.status == "running"]
+            if len(running) >= self.max_running:
+                raise RequestError(f"{len(running)} computations are running; wait for one to finish "
+                                   "or cancel it")
+            job = Job(uuid.uuid4().hex[:12], kind)
+            self._jobs[job.id] = job
+            finished = [j for j in self._jobs.values() if j.status != "running"]
+            for old in finished[:-KEEP_FINISHED]:
+                del self._jobs[old.id]
+        threading.Thread(target=self._run, args=(job, work), daemon=True, name=f"playground-{kind}").start()
+        return job
+
+    def _run(self, job: Job, work: Work) -> None:
+        try:
+            job.result = work(Context(job))
+            job.status, job.progress = "done", 1.0
+        except Cancelled:
+            job.status = "cancelled"
+        except (ValueError, MemoryError, ArithmeticError) as exc:  # refusals and numeric failures
+            job.status, job.error = "failed", " ".join(str(exc).split())[:400] or type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - reported on the page as one line, never a traceback
+            job.status, job.error = "failed", f"internal error ({type(exc).__name__}): {str(exc)[:300]}"
+        finally:
+            job.elapsed = time.monotonic() - job.started
+            job.done_event.set()
+
+    def get(self, job_id: str) -> Job:
+        """The job with this id; :class:`RequestError` for an unknown one."""
+        job = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        if job is None:
+            raise RequestError(f"no computation with id {str(job_id)[:40]!r} "
+                               "(finished long ago or never started)")
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop; it ends at its next check (a derivation's process is terminated)."""
+        job = self.get(job_id)
+        job.cancel_event.set()
+        return job
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job ends (for scripts and tests)."""
+        job = self.get(job_id)
+        job.done_event.wait(timeout)
+        return job
+
+    def cancel_all(self) -> None:
+        """Cancel every running job (at server shutdown)."""
+        for job in list(self._jobs.values()):
+            job.cancel_event.set()
+
+
+# ---------------------------------------------------------------- inputs
+def pair_inputs(Cs: list[float], seed: int = 0) -> np.ndarray:
+    """``2 len(Cs)`` unit-norm, per-sample-centred rows; rows ``2k, 2k+1`` have correlation ``Cs[k]``.
+
+    >>> X = pair_inputs([0.5, -1.0])
+    >>> np.round(X @ X.T, 12)[[0, 2], [1, 3]].tolist(), bool(np.abs(X.sum(axis=1)).max() < 1e-12)
+    ([0.5, -1.0], True)
+    """
+    n = 2 * len(Cs)
+    basis = _centred_basis(n, seed)
+    rows = []
+    for k, C in enumerate(Cs):
+        e1, e2 = basis[2 * k], basis[2 * k + 1]
+        rows += [e1, C * e1 + math.sqrt(max(0.0, 1.0 - C * C)) * e2]
+    return np.array(rows)
+
+
+def _centred_basis(n: int, seed: int) -> np.ndarray:
+    """``n`` orthonormal vectors of dimension ``n + 1`` whose coordinates sum to zero."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n + 1, n))
+    A -= A.mean(axis=0)
+    Q, _ = np.linalg.qr(A)
+    return Q.T
+
+
+def random_inputs(n: int, seed: int = 0) -> np.ndarray:
+    """``n`` random unit-norm, per-sample-centred rows of dimension ``n + 1`` (distinct, full rank)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n + 1))
+    X -= X.mean(axis=1, keepdims=True)
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def _motif_for_job(request: dict) -> Any:
+    return motif_from_text(request.get("motif"))
+
+
+# ------------------------------------------------------------ Monte Carlo
+def plan_monte_carlo(request: object) -> Work:
+    """Validate a Monte Carlo request; returns the work that measures the 2x2 gap at finite width.
+
+    ``request``: ``motif``, ``width`` (8..8192), ``draws`` (2..400), ``C_points`` (up to 8
+    correlations; default -0.5, 0, 0.9 and the page's ``C``), ``seed``
+    and the kernel options of :func:`~dagnngp.playground.views.parse_options`.
+    """
+    opts = parse_options(request)
+    assert isinstance(request, dict)
+    m = _motif_for_job(request)
+    width = _integer(request, "width", 256, 8, MAX_WIDTH)
+    draws = _integer(request, "draws", 20, 2, MAX_DRAWS)
+    seed = _integer(request, "seed", 0, 0, 2**31 - 1)
+    default = sorted({-0.5, 0.0, 0.9, opts["C"]})
+    Cs = request.get("C_points", default)
+    if not isinstance(Cs, list) or not 1 <= len(Cs) <= 8:
+        raise RequestError("C_points must be a list of 1 to 8 correlations for the Monte Carlo overlay")
+    Cs = [_number({"C_points": c}, "C_points", 0.0, -1.0, 1.0) for c in Cs]
+    n_inputs = 2 * len(Cs)
+    if width < n_inputs + 1:
+        raise RequestError(f"width {width} is too small for {n_inputs} inputs of dimension {n_inputs + 1}")
+    from dagnngp.numerics.sampling import resource_estimate
+
+    mem, work = resource_estimate(m.n_nodes, m.n_linear, width, draws, n_inputs=n_inputs)
+    check_memory(mem, f"a Monte Carlo run at width {width} with {draws} draws", option=None)
+    check_work(work, f"a Monte Carlo run at width {width} with {draws} draws", WORK_LIMIT, "operations",
+               note=" (the playground's limit; use dagnngp mc for larger runs)")
+    kw = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+
+    def work_fn(ctx: Context) -> dict[str, Any]:
+        from dagnngp.numerics import monte_carlo, nngp, pair_gram
+
+        X = pair_inputs(Cs, seed)
+        gaps = []
+        chunk = 2
+        done = 0
+        while done < draws:
+            k = min(chunk, draws - done)
+            if k < 2:  # monte_carlo needs two draws for its standard error; take one more
+                k = 2
+            res = monte_carlo(m, X, width, k, seed=seed * 100003 + done, progress=False, **kw)
+            for G in np.asarray(res.samples):
+                gaps.append(_pair_stats(G)["gap"])
+            done += k
+            ctx.report(done / draws, f"{done} of {draws} draws")
+        arr = np.array(gaps, dtype=float)
+        exact = []
+        for C in Cs:
+            K0, _ = pair_gram(C)
+            exact.append(_pair_stats(nngp(m, K0, model="exact", **kw).output)["gap"][0])
+        mean = arr.mean(axis=0)
+        stderr = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
+        return {"motif": str(m), "width": width, "draws": int(arr.shape[0]), "C": Cs,
+                "gap_mean": mean.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
+
+    return work_fn
+
+
+# ---------------------------------------------------------------- training
+def _expected_sq_residual(theta: np.ndarray, K: np.ndarray, y: np.ndarray, eta: float,
+                          steps: int) -> np.ndarray:
+    """``E||r_k||^2 = ||(I - eta Theta)^k y||^2 + tr((I - eta Theta)^k K (I - eta Theta)^k)``, k = 0..steps.
+
+    The linearised (NTK) dynamics of full-batch gradient descent on ``1/2 ||u - y||^2`` from
+    an output ``u_0 ~ N(0, K)``; ``r_k = u_k - y``.
+
+    >>> theta = np.diag([1.0, 0.5]); y = np.array([1.0, 1.0])
+    >>> _expected_sq_residual(theta, np.zeros((2, 2)), y, 0.5, 2).tolist()  # (1/2)^2k + (3/4)^2k
+    [2.0, 0.8125, 0.37890625]
+    """
+    lam, V = np.linalg.eigh(theta)
+    yv = V.T @ y
+    kd = np.diagonal(V.T @ K @ V)
+    k = np.arange(steps + 1)[:, None]
+    decay = (1.0 - eta * lam)[None, :] ** (2 * k)
+    return decay @ (yv * yv) + decay @ kd
+
+
+def plan_training(request: object) -> Work:
+    """Validate a training request; returns the work that trains finite networks beside the prediction.
+
+    ``request``: ``motif``, ``width`` (8..8192), ``steps`` (1..5000), ``lr`` (the step ``eta``),
+    ``n_inputs`` (2..32), ``seeds`` (1..16), ``trained`` (``"readout"``: only the readout, whose
+    NTK is the NNGP ``K``; ``"all"``: every weight and the readout, whose NTK needs
+    ``dagnngp.numerics.ntk``) and the kernel options.
+    """
+    opts = parse_options(request)
+    assert isinstance(request, dict)
+    m = _motif_for_job(request)
+    width = _integer(request, "width", 256, 8, MAX_WIDTH)
+    steps = _integer(request, "steps", 200, 1, MAX_STEPS)
+    n = _integer(request, "n_inputs", 8, 2, MAX_INPUTS)
+    seeds = _integer(request, "seeds", 3, 1, MAX_SEEDS)
+    eta = _number(request, "lr", 0.05, 1e-9, 100.0)
+    trained = request.get("trained", "readout")
+    if trained not in ("readout", "all"):
+        raise RequestError("trained must be 'readout' or 'all'")
+    if width < n + 1:
+        raise RequestError(f"width {width} is too small for {n} inputs of dimension {n + 1}")
+    n_lin = max(m.n_linear, 1)
+    check_memory(8.0 * (n_lin * width * width * 3 + m.n_nodes * width * n * 6),
+                 f"training a width-{width} network", option=None)
+    per_step = (2 * n_lin * width * width * n + m.n_nodes * width * n * n) * (3 if trained == "all" else 1)
+    check_work(float(seeds) * steps * per_step + seeds * n_lin * width * width * n,
+               f"{seeds} training runs of {steps} steps at width {width}", WORK_LIMIT, "operations",
+               note=" (the playground's limit)")
+    kw = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+    from dagnngp.numerics import inputs_to_gram, nngp
+
+    X = random_inputs(n, seed=1)
+    y = np.random.default_rng(2).standard_normal(n)
+    K0, mu0 = inputs_to_gram(X)
+    K = nngp(m, K0, mu0, model="exact", **kw).output
+    theta = None
+    note = ""
+    if trained == "readout":
+        theta = K
+    else:
+        ntk = ntk_function()
+        if ntk is not None:
+            theta = np.asarray(ntk(m, K0, mu0, model="exact", readout=True, **kw).ntk)
+        else:
+            note = ("the infinite-width prediction for training every weight needs the NTK "
+                    "(dagnngp.numerics.ntk), which this installation lacks; train the readout only "
+                    "for a prediction")
+    lam_k = np.linalg.eigvalsh(K)
+    if theta is not None:
+        lam_max = float(np.linalg.eigvalsh(theta)[-1])
+        if eta * lam_max >= 2.0:
+            raise RequestError(f"the step {eta:g} is above the stability limit 2 / lambda_max = "
+                               f"{2.0 / lam_max:.4g} of this motif's NTK; gradient descent would diverge")
+
+    def work_fn(ctx: Context) -> dict[str, Any]:
+        from dagnngp.numerics.finite import FiniteNetwork, gradient_descent
+
+        curves = np.full((seeds, steps + 1), np.nan)
+        diverged = 0
+        chunk = 10
+        for s in range(seeds):
+            net = FiniteNetwork.initialise(m, width, np.random.default_rng(1000 + s), **kw)
+            feats = net.forward(X)[0][-1] if trained == "readout" else None
+            k = 0
+            while k < steps:
+                c = min(chunk, steps - k)
+                if trained == "all":
+                    part = gradient_descent(net, X, y, eta, c)
+                else:
+                    part = np.empty(c + 1)
+                    for i in range(c + 1):
+                        r = net.readout @ feats - y
+                        part[i] = float(r @ r)
+                        if i < c:
+                            net.readout -= eta * (feats @ r)
+                curves[s, k:k + c + 1] = part
+                k += c
+                ctx.report((s + k / steps) / seeds, f"seed {s + 1} of {seeds}, step {k} of {steps}")
+                if not np.all(np.isfinite(part)) or part[-1] > 1e12 * max(part[0], 1e-300):
+                    diverged += 1
+                    curves[s, k + 1:] = np.nan
+                    break
+        ok = np.isfinite(curves)
+        count = ok.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = np.nansum(np.where(ok, curves, 0), axis=0)
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            sd = np.sqrt(np.nansum(np.where(ok, (curves - mean) ** 2, 0), axis=0) / np.maximum(count - 1, 1))
+            stderr = np.where(count > 1, sd / np.sqrt(np.maximum(count, 1)), np.nan)
+        predicted = _expected_sq_residual(theta, K, y, eta, steps) if theta is not None else None
+        r0 = float(y @ y + np.trace(K))
+        bound = r0 * np.maximum(1.0 - eta * lam_k[0] / 2.0, 0.0) ** np.arange(steps + 1)
+
+        def clean(a: np.ndarray | None) -> list[float | None] | None:
+            return None if a is None else [float(v) if math.isfinite(v) else None for v in a]
+
+        return {"motif": str(m), "width": width, "steps": steps, "lr": eta, "seeds": seeds,
+                "n_inputs": n, "trained": trained, "measured_mean": clean(mean),
+                "measured_stderr": clean(stderr), "predicted": clean(predicted), "bound": clean(bound),
+                "lambda_min_K": float(lam_k[0]), "diverged": diverged, "note": note}
+
+    return work_fn
+
+
+# -------------------------------------------------------------- derivation
+def _derive_in_child(conn: Any, motif: str, model: str, activation: str, params: dict, c_sigma: float,
+                     sigma_b: float) -> None:  # pragma: no cover - runs in the child process
+    try:
+        from dagnngp.theory import derive
+        from dagnngp.theory.printing import derivation_latex
+
+        d = derive(motif, model=model, activation=activation, activation_params=params, c_sigma=c_sigma,
+                   sigma_b=sigma_b, general=False)
+        body = derivation_latex(d, series_order=None)
+        series = None
+        try:
+            s = d.series(2, at=1, time_limit=DERIVE_SECONDS / 3)
+            import sympy
+
+            series = sympy.latex(s.expr, symbol_names={d.eps: r"\varepsilon"})
+        except Exception:  # noqa: BLE001 - the series is optional: too slow or not defined here
+            series = None
+        conn.send({"latex": body, "series": series})
+    except Exception as exc:  # noqa: BLE001 - one line back to the page
+        conn.send({"error": " ".join(str(exc).split())[:400] or type(exc).__name__})
+    finally:
+        conn.close()
+
+
+def plan_derivation(request: object) -> Work:
+    """Validate a derivation request (``motif``, ``model`` and the kernel options).
+
+    The work runs :func:`dagnngp.theory.derive` in a child process (stopped after
+    :data:`DERIVE_SECONDS` or on cancel) and returns its recursion as LaTeX and
+    the gap's series at ``C = 1 - eps``.
+    """
+    opts = parse_options(request)
+    assert isinstance(request, dict)
+    m = _motif_for_job(request)
+    model = request.get("model", "exact")
+    if model not in ("exact", "paper"):
+        raise RequestError("model must be 'exact' or 'paper'")
+
+    def work_fn(ctx: Context) -> dict[str, Any]:
+        mp = multiprocessing.get_context("spawn")
+        parent, child = mp.Pipe(duplex=False)
+        proc = mp.Process(target=_derive_in_child, args=(child, str(m), model, opts["activation"],
+                                                         opts["activation_params"], opts["c_sigma"],
+                                                         opts["sigma_b"]), daemon=True)
+        proc.start()
+        child.close()
+        start = time.monotonic()
+        try:
+            while not parent.poll(0.05):
+                if ctx.cancelled.is_set():
+                    raise Cancelled
+                if not proc.is_alive() and not parent.poll(0.05):
+                    raise RuntimeError("the derivation process ended without a result")
+                if time.monotonic() - start > DERIVE_SECONDS:
+                    raise RequestError(f"the closed-form derivation took more than {DERIVE_SECONDS:.0f} s; "
+                                       "smaller motifs derive faster")
+                ctx.report(min(0.95, (time.monotonic() - start) / DERIVE_SECONDS), "deriving")
+            out = parent.recv()
+        finally:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(5)
+            parent.close()
+        if "error" in out:
+            raise RequestError(out["error"])
+        out.update({"motif": str(m), "model": model})
+        return out
+
+    return work_fn

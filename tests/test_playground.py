@@ -1,0 +1,193 @@
+"""The playground's views, jobs and HTTP API (no browser: see test_playground_browser.py)."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from dagnngp.numerics import nngp, pair_gap, pair_gram
+from dagnngp.playground import RequestError, compute_views, widget
+from dagnngp.playground.jobs import (
+    JobManager,
+    _expected_sq_residual,
+    pair_inputs,
+    plan_derivation,
+    plan_monte_carlo,
+    plan_training,
+)
+from dagnngp.report.spec_values import SPEC_DAG3_EXACT, SPEC_GAPS
+
+starlette = pytest.importorskip("starlette", reason="the playground extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the test client's notice about its HTTP library
+        from starlette.testclient import TestClient
+
+        from dagnngp.playground.server import create_app
+
+        yield TestClient(create_app())
+
+
+def test_views_match_nngp_and_spec():
+    v = compute_views({"motifs": ["2_21_112", "2_02_002", "1_01_222"], "C": 0.5})
+    for r in v["results"]:
+        K0, mu0 = pair_gram(0.5)
+        for model in ("exact", "paper"):
+            want = pair_gap(nngp(r["motif"], K0, mu0, model=model).output, 0, 1)
+            assert r["at_C"][model]["gap"] == pytest.approx(want, rel=1e-12)
+    dag3, dag1, dag2 = v["results"]
+    assert dag3["at_C"]["exact"]["gap"] == pytest.approx(SPEC_DAG3_EXACT[0.5], abs=5e-6)
+    assert [dag1["at_C"]["paper"]["gap"], dag2["at_C"]["paper"]["gap"], dag3["at_C"]["paper"]["gap"]] == \
+        pytest.approx(SPEC_GAPS[0.5], abs=5e-6)
+    # the grid curves: each point is the pair's own gap (the pairs do not interact)
+    grid = v["C_grid"]
+    k = grid.index(-0.5)
+    assert dag3["curves"]["exact"]["nngp"]["gap"][k] == pytest.approx(SPEC_DAG3_EXACT[-0.5], abs=5e-6)
+    assert dag3["rule12"][grid.index(0.0)] == pytest.approx(SPEC_GAPS[0.0][2], abs=5e-6)
+    # the rate: gap ~ 4 (1 - C) for DAG#3 (spec CC-13), and 1 for the chain
+    assert dag3["rates"]["paper"]["kappa"] == pytest.approx(4.0, rel=1e-3)
+    assert dag1["rates"]["exact"]["kappa"] == pytest.approx(1.0, rel=1e-3)
+
+
+def test_stacked_correlation_is_iterated_dual_map():
+    # a stack of L single linear edges is the chain of depth L: C_L = h^L(C)
+    v = compute_views({"motifs": ["2"], "C": 0.0, "depth": 5})
+    h = [0.3183099, 0.4937311, 0.6048257, 0.6809535, 0.7359464]  # spec section 2.1
+    assert v["results"][0]["stacked"]["exact"][1:] == pytest.approx(h, abs=5e-8)
+
+
+def test_nb201_cell_is_read():
+    v = compute_views({"motifs": ["|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|"]})
+    assert v["results"][0]["motif"] == "2_12"
+
+
+@pytest.mark.parametrize("request_, fragment", [
+    ({"motifs": ["2_2x"]}, "character 'x'"),
+    ({"motifs": ["2_21_112"] * 5}, "at most 4"),
+    ({"motifs": ["_".join("2" * t for t in range(1, 12))]}, "at most 10"),
+    ({"motifs": ["2"], "C": "nan"}, "C must lie in [-1, 1]"),
+    ({"motifs": ["2"], "activation": "__import__('os')"}, "is not offered"),
+    ({"motifs": [3]}, "must be given as text"),
+    ({"motifs": ["2" * 1000]}, "at most 400"),
+    ([1, 2], "JSON object"),
+])
+def test_bad_requests_get_one_line_messages(request_, fragment):
+    with pytest.raises(RequestError, match=None) as info:
+        compute_views(request_)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_http_api(client):
+    r = client.post("/api/views", json={"motifs": ["2_21_112"], "C": 0.5})
+    assert r.status_code == 200 and r.json()["results"][0]["paths"] == 4
+    for body, status in [(b"{not json", 400), (b'{"motifs": ["2_2x"]}', 400), (b"x" * 70000, 400)]:
+        r = client.post("/api/views", content=body)
+        assert r.status_code == status and "Traceback" not in r.text and r.json()["error"]
+    r = client.post("/api/jobs", json={"kind": "mc", "motif": "2_21_112", "width": 10**9})
+    assert r.status_code == 400 and "width must lie in [8, 8192]" in r.json()["error"]
+    r = client.post("/api/jobs", json={"kind": "train", "motif": "2_22_222", "width": 8192, "steps": 5000,
+                                       "seeds": 16, "lr": 1e-6})
+    assert r.status_code == 413 and "operations of work" in r.json()["error"]
+    assert client.post("/api/jobs", json={"kind": "shell"}).status_code == 400
+    assert client.get("/api/jobs/nosuchjob").status_code == 400
+    assert client.get("/").status_code == 200
+    assert client.get("/static/vendor/katex/katex.min.js").status_code == 200
+    assert client.get("/api/meta").json()["max_width"] == 8192
+
+
+def test_monte_carlo_job_and_cancel():
+    jobs = JobManager()
+    job = jobs.submit("mc", plan_monte_carlo({"motif": "2_21_112", "width": 64, "draws": 4,
+                                              "C_points": [0.0, 0.5]}))
+    assert jobs.wait(job.id, 60).status == "done"
+    res = job.result
+    assert res["draws"] == 4 and len(res["gap_mean"]) == 2
+    K0, _ = pair_gram(0.5)
+    assert res["exact_gap"][1] == pytest.approx(pair_gap(nngp("2_21_112", K0).output, 0, 1))
+    slow = jobs.submit("mc", plan_monte_carlo({"motif": "2_21_112", "width": 2048, "draws": 400}))
+    time.sleep(0.2)
+    jobs.cancel(slow.id)
+    assert jobs.wait(slow.id, 30).status == "cancelled"
+
+
+def test_pair_inputs_are_unit_centred_with_given_correlations():
+    X = pair_inputs([-1.0, 0.3, 0.9])
+    G = X @ X.T
+    assert np.allclose(np.diagonal(G), 1.0) and np.allclose(X.sum(axis=1), 0.0)
+    assert np.allclose([G[0, 1], G[2, 3], G[4, 5]], [-1.0, 0.3, 0.9])
+
+
+def test_expected_residual_against_simulation():
+    # independent check: average ||(I - eta T)^k (u0 - y)||^2 over sampled u0 ~ N(0, K)
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 4))
+    theta, K = A @ A.T / 4 + np.eye(4) * 0.1, np.cov(rng.standard_normal((4, 50)))
+    y, eta, steps = rng.standard_normal(4), 0.3, 5
+    pred = _expected_sq_residual(theta, K, y, eta, steps)
+    u0 = rng.multivariate_normal(np.zeros(4), K, size=200_000)
+    M = np.eye(4) - eta * theta
+    r = u0 - y
+    for k in range(steps + 1):
+        sq = (r * r).sum(axis=1)
+        se = sq.std(ddof=1) / math.sqrt(len(sq))
+        assert abs(sq.mean() - pred[k]) < 4.4 * se  # two-sided false-alarm rate about 1e-5 per step
+        r = r @ M.T
+
+
+def test_training_job_readout():
+    jobs = JobManager()
+    job = jobs.submit("train", plan_training({"motif": "2_21_112", "width": 64, "steps": 20, "seeds": 2,
+                                              "lr": 0.02, "n_inputs": 4}))
+    assert jobs.wait(job.id, 60).status == "done", job.error
+    res = job.result
+    assert len(res["measured_mean"]) == len(res["predicted"]) == 21
+    assert res["measured_mean"][-1] < res["measured_mean"][0]
+
+
+def test_training_refuses_unstable_step():
+    with pytest.raises(RequestError, match="stability limit"):
+        plan_training({"motif": "2_21_112", "lr": 50.0})
+
+
+def test_derivation_job():
+    jobs = JobManager()
+    job = jobs.submit("derive", plan_derivation({"motif": "2_02_002", "model": "exact"}))
+    assert jobs.wait(job.id, 120).status == "done", job.error
+    assert r"\begin{align*}" in job.result["latex"]
+
+
+def test_widget_html():
+    html = widget(["2_21_112", "2_02_002"], C=0.5)._repr_html_()
+    assert html.count("<svg") >= 3 and "1.54320" in html and "0.26187" in html
+    with pytest.raises(ValueError, match="character 'x'"):
+        widget("2_2x")
+
+
+def test_cli_refuses_bad_port(capsys):
+    from dagnngp.cli import main
+
+    assert main(["playground", "--port", "70000", "--no-browser"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_ntk_views_and_every_weight_training():
+    from dagnngp.numerics import ntk
+
+    v = compute_views({"motifs": ["2_21_112"], "C": 0.5})
+    assert v["ntk"]
+    K0, mu0 = pair_gram(0.5)
+    for model in ("exact", "paper"):
+        want = pair_gap(np.asarray(ntk("2_21_112", K0, mu0, model=model).ntk), 0, 1)
+        assert v["results"][0]["at_C"][model]["ntk_gap"] == pytest.approx(want, rel=1e-10)
+    jobs = JobManager()
+    job = jobs.submit("train", plan_training({"motif": "2_21_112", "width": 64, "steps": 10, "seeds": 1,
+                                              "lr": 0.01, "n_inputs": 4, "trained": "all"}))
+    assert jobs.wait(job.id, 60).status == "done", job.error
+    assert job.result["predicted"] is not None and job.result["note"] == ""

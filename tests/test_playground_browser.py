@@ -1,0 +1,180 @@
+"""End-to-end tests of ``dagnngp playground`` in headless Chromium (Debian's ``chromium`` and
+``chromium-driver``, installed by ``.ci/run``; Selenium drives them, nothing is downloaded).
+
+One server and one browser serve the whole module.  The run prints the time from the server's
+start to the first rendered view and the time from an edge click to the redrawn plots (for a
+4- and an 8-node motif): measured, not asserted.  It saves the page's screenshots and an
+exported PNG into ``$DAGNNGP_SCREENSHOTS`` (``DAGNNGP_SCREENSHOTS=docs/img`` refreshes the
+figures of docs/playground.md), or into a temporary folder when it is unset.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from dagnngp.numerics import nngp, pair_gap, pair_gram, rule12
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
+
+ROOT = Path(__file__).resolve().parents[1]
+IMG = Path(os.environ.get("DAGNNGP_SCREENSHOTS") or tempfile.mkdtemp(prefix="dagnngp-screens-"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None,
+                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "dagnngp", "playground", "--no-browser"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    line = proc.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    if match is None:
+        proc.kill()
+        pytest.fail(f"the playground printed no URL: {line!r}")
+    yield match.group(0), t0
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,1250", "--hide-scrollbars"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, script: str, timeout: float = 30.0):
+    """Poll a JavaScript expression until it is truthy; returns its value."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = driver.execute_script(f"return {script};")
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {script}")
+
+
+def click_and_time(driver, element_id: str) -> float:
+    """Click an element and wait for the plots to be redrawn; returns the click-to-plot time (ms)."""
+    before = driver.execute_script("return window.__playground.updates.length;")
+    driver.execute_script(f"document.getElementById('{element_id}').dispatchEvent(new MouseEvent('click'));")
+    wait_for(driver, f"window.__playground.updates.length > {before}")
+    return float(driver.execute_script("return window.__playground.updates.at(-1);"))
+
+
+def set_value(driver, element_id: str, value: object) -> None:
+    driver.execute_script("const e = document.getElementById(arguments[0]); e.value = arguments[1];",
+                          element_id, str(value))
+
+
+def test_playground_end_to_end(browser, server):  # the browser is up before the server starts
+    url, t0 = server
+    # an empty 4-node cell, then DAG#3 built edge by edge (a click cycles zero -> skip -> linear)
+    browser.get(url + "#m=0_00_000&C=0.5")
+    wait_for(browser, "window.__playground.ready")
+    first = browser.execute_script("return (performance.timeOrigin + window.__playground.firstView) / 1000;")
+    print(f"\nfirst view rendered {first - t0:.2f} s after the server process started")
+    assert browser.find_element("id", "motif-text").get_attribute("value") == "0_00_000"
+
+    target = {(0, 1): 2, (0, 2): 2, (1, 2): 1, (0, 3): 1, (1, 3): 1, (2, 3): 2}
+    times4 = []
+    for (s, t), op in target.items():
+        for _ in range(op):
+            times4.append(click_and_time(browser, f"hit-{s}-{t}"))
+    assert browser.find_element("id", "motif-text").get_attribute("value") == "2_21_112"
+    wait_for(browser, "document.querySelector('#numbers .motif-row code')?.textContent === '2_21_112'")
+
+    # the displayed gaps at C = 0.5 against nngp (and the spec's closed-form values, 5 decimals)
+    K0, mu0 = pair_gram(0.5)
+    exact = pair_gap(nngp("2_21_112", K0, mu0, model="exact").output, 0, 1)
+    paper = pair_gap(nngp("2_21_112", K0, mu0, model="paper").output, 0, 1)
+    shown = {cls: float(browser.find_element("css selector", f"#numbers .{cls}").text)
+             for cls in ("gap-exact", "gap-paper", "rule12")}
+    assert shown["gap-exact"] == pytest.approx(exact, abs=6e-6)
+    assert shown["gap-paper"] == pytest.approx(paper, abs=6e-6)
+    assert shown["rule12"] == pytest.approx(float(rule12("2_21_112", 0.5)), abs=6e-6)
+    assert (shown["gap-exact"], shown["gap-paper"]) == (1.54320, 1.52319)  # spec sections 2.3 and 2.4
+    browser.save_screenshot(str(IMG / "playground.png"))
+
+    # a bad motif: a message on the page, the last good state stays
+    box = browser.find_element("id", "motif-text")
+    box.clear()
+    box.send_keys("2_2x")
+    browser.find_element("id", "apply").click()
+    message = wait_for(browser, "document.getElementById('message').textContent")
+    assert "character 'x'" in message and "Traceback" not in message
+    assert browser.find_element("css selector", "#numbers .motif-row code").text == "2_21_112"
+
+    # a small Monte Carlo run: progress, then points with error bars on the gap plot
+    set_value(browser, "mc-width", 128)
+    set_value(browser, "mc-draws", 8)
+    browser.find_element("id", "run-mc").click()
+    wait_for(browser, "document.getElementById('progress-text').textContent.startsWith('done')", 60)
+    points = browser.find_elements("css selector", "#plot-gap .mc-point")
+    assert len(points) == 4  # C = -0.5, 0, 0.5 (the page's C) and 0.9
+
+    # a short training run (readout only): measured curve beside the infinite-width prediction
+    set_value(browser, "train-width", 64)
+    set_value(browser, "train-steps", 40)
+    browser.find_element("id", "run-train").click()
+    wait_for(browser, "document.getElementById('progress-text').textContent.startsWith('done')", 60)
+    assert len(browser.find_elements("css selector", "#plot-train path.series")) == 3
+    browser.save_screenshot(str(IMG / "playground-runs.png"))
+
+    # export the figures as PNG
+    browser.find_element("id", "export-png").click()
+    export = wait_for(browser, "window.__playground.lastExport?.type === 'png' "
+                               "&& window.__playground.lastExport")
+    head, data = export["dataURL"].split(",", 1)
+    assert head == "data:image/png;base64"
+    png = base64.b64decode(data)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") == export["width"] == 1760
+    (IMG / "playground-export.png").write_bytes(png)
+
+    # an 8-node motif: edge clicks, timed
+    box = browser.find_element("id", "motif-text")
+    box.clear()
+    box.send_keys("2_22_222_2222_22222_222222_2222222")
+    browser.find_element("id", "apply").click()
+    wait_for(browser, "document.querySelector('#numbers .motif-row code')?.textContent.length === 34")
+    edges8 = [(0, 7), (3, 5), (1, 6), (2, 4), (0, 7)] * 2
+    times8 = [click_and_time(browser, f"hit-{s}-{t}") for s, t in edges8]
+    print(f"edge click -> plots redrawn: 4 nodes median {statistics.median(times4):.0f} ms "
+          f"(max {max(times4):.0f}), 8 nodes median {statistics.median(times8):.0f} ms "
+          f"(max {max(times8):.0f})")
+
+
+def test_shared_state_and_comparison(browser, server):
+    url, _ = server
+    browser.get("about:blank")  # a new page load, not a hash change of the open one
+    browser.get(url + "#m=2_21_112&C=0&cmp=2_02_002,1_01_222")
+    wait_for(browser, "window.__playground.ready "
+                      "&& document.querySelectorAll('#numbers .motif-row').length === 3")
+    rows = browser.find_elements("css selector", "#numbers .motif-row")
+    paper = [float(r.find_element("css selector", ".gap-paper").text) for r in rows]
+    assert paper == [2.69423, 0.39517, 2.04507]  # spec section 2.3 at C = 0
+    browser.save_screenshot(str(IMG / "playground-compare.png"))
