@@ -11,7 +11,11 @@ A *plug-in* turns an index range of a motif space into named columns, one value 
   gap ``paper_gap@C`` and ``rule12_fails@C`` (the paper model's gap exceeds the rule beyond a
   relative ``1e-12``: (12) is then no upper bound on ``lambda_min`` for two inputs);
 * ``"paths"``: ``n_paths`` (``P``), ``d_bar`` and ``m_bar`` (as
-  :meth:`dagnngp.Motif.effective_depth_width`).
+  :meth:`dagnngp.Motif.effective_depth_width`);
+* ``"ntk"``: the 2x2 least eigenvalue of the output NTK (scalar readout trained, as
+  :func:`dagnngp.numerics.ntk`) ``ntk_gap@C`` and ``ntk_gap_ratio@C`` (over its mean diagonal).
+  It calls the engine once per motif (all correlations at once), about a millisecond each, so
+  it is meant for small or restricted spaces; the other plug-ins are compiled block kernels.
 
 Columns that depend on ``C`` are named ``NAME@C`` with ``C`` written by ``format(C, "g")``.
 The compiled block kernel (:mod:`dagnngp.numerics.numba_space`) is ReLU only and is loaded on
@@ -40,6 +44,7 @@ PLUGINS: dict[str, tuple[str, ...]] = {
     "nngp": ("gap@C", "gap_ratio@C", "condition@C", "diagonal", "output_mean"),
     "rule12": ("rule12@C", "paper_gap@C", "rule12_fails@C"),
     "paths": ("n_paths", "d_bar", "m_bar"),
+    "ntk": ("ntk_gap@C", "ntk_gap_ratio@C"),
 }
 
 #: Relative tolerance under which the paper model's gap and rule (12) count as equal (rounding).
@@ -104,13 +109,15 @@ def column_names(plugins: Sequence[str], C: Sequence[float]) -> list[str]:
 def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
                   plugins: Sequence[str] = ("nngp", "rule12", "paths"), model: str = "exact",
                   c_sigma: float = 2.0, sigma_b: float = 0.0,
-                  keep: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+                  keep: Sequence[str] | None = None, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Columns of every motif with index in ``[start, stop)`` (one row per index).
 
     ``start`` and ``stop`` must be multiples of ``3^(n_nodes - 1)`` (the chunks of
     :meth:`dagnngp.space.MotifSpace.chunks` are); ``model`` applies to ``"nngp"``
     (``"rule12"`` always compares with the paper model, which the rule approximates).
-    ``keep``: only these column families (names before ``@``), by default all.
+    ``keep``: only these column families (names before ``@``), by default all.  ``rows``: the
+    positions (index - start) that will be used; the ``"ntk"`` plug-in computes only those
+    (NaN elsewhere), the compiled ones compute every row.
     """
     from dagnngp.space.enumerate import _check_nodes, _check_range
 
@@ -169,10 +176,48 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
                 cols[f"rule12_fails@{lab}"] = fails[k]
         if out is None:
             out = paper
+    if "ntk" in plugins:
+        gap_n, ratio_n = _ntk_columns(n, a, b, Cs, model, c_sigma, sigma_b, rows)
+        for k, lab in enumerate(labels):
+            cols[f"ntk_gap@{lab}"] = gap_n[k]
+        for k, lab in enumerate(labels):
+            cols[f"ntk_gap_ratio@{lab}"] = ratio_n[k]
     if "paths" in plugins:
+        if out is None:
+            out = block_kernel(n, first, n_blocks, Cs, model == "exact", 0.5 * c_sigma, sigma_b**2)
         P, dsum, p0 = out["n_paths"], out["depth_sum"], out["paths0"]
         with np.errstate(divide="ignore", invalid="ignore"):
             cols["n_paths"] = P
             cols["d_bar"] = np.where(dsum > 0, dsum / np.maximum(P, 1), 0.0)
             cols["m_bar"] = np.where(dsum > 0, (P - p0) * P / np.maximum(dsum, 1), 0.0)
     return {name: cols[name] for name in names if name.split("@")[0] in want}
+
+
+def _ntk_columns(n: int, start: int, stop: int, Cs: np.ndarray, model: str, c_sigma: float, sigma_b: float,
+                 rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(K, M)`` NTK gaps and gap ratios; one engine call per motif covers every correlation.
+
+    Kernel entries ``(i, j)`` depend only on inputs ``i`` and ``j``, so one Gram of ``1 + K`` unit
+    inputs, ``x_0`` and ``x_k = C_k e_1 + sqrt(1 - C_k^2) e_{k+1}`` (``<x_0, x_k> = C_k``), gives
+    the 2x2 kernel of every correlation in its first row.
+    """
+    from dagnngp.numerics import ntk
+    from dagnngp.space.enumerate import motif_of
+
+    m, kc = stop - start, Cs.size
+    gap = np.full((kc, m), np.nan)
+    ratio = np.full((kc, m), np.nan)
+    K0 = np.empty((kc + 1, kc + 1))
+    K0[0, 0] = 1.0
+    K0[0, 1:] = K0[1:, 0] = Cs
+    K0[1:, 1:] = np.outer(Cs, Cs)
+    np.fill_diagonal(K0, 1.0)
+    for r in (range(m) if rows is None else rows):
+        theta = ntk(motif_of(n, start + int(r)), K0, model=model, c_sigma=c_sigma, sigma_b=sigma_b,
+                    check_psd=False).ntk
+        a, d, off = theta[0, 0], np.diagonal(theta)[1:], theta[0, 1:]
+        lam = 0.5 * (a + d) - np.sqrt((0.5 * (a - d)) ** 2 + off**2)
+        gap[:, r] = lam
+        mean = 0.5 * (a + d)
+        ratio[:, r] = np.divide(lam, mean, out=np.zeros_like(lam), where=mean > 0)
+    return gap, ratio

@@ -174,3 +174,21 @@ def test_kernel_refuses_bad_input():
         chunk_columns(4, 0, 27, [1.5])
     with pytest.raises(ValueError, match="unknown plug-in"):
         column_names(["ntk?"], [0.5])
+
+
+def test_ntk_plugin_against_the_engine_one_pair_at_a_time():
+    from dagnngp.numerics import ntk, pair_gram
+
+    C = [0.0, 0.5, 0.9]
+    motifs = ["2_21_112", "1_12_002", "2_02_002", "0_12_102"]
+    rows = np.array([index_of(s) for s in motifs])
+    cols = chunk_columns(4, 0, 729, C, ("ntk",), rows=rows)
+    for s, k in zip(motifs, rows, strict=True):
+        for c in C:
+            K0, mu0 = pair_gram(c)
+            theta = ntk(s, K0, mu0).ntk
+            lo = np.linalg.eigvalsh(theta)[0]
+            assert cols[f"ntk_gap@{c:g}"][k] == pytest.approx(lo, rel=1e-10)
+            assert cols[f"ntk_gap_ratio@{c:g}"][k] == pytest.approx(lo / theta[0, 0], rel=1e-10)
+    others = np.setdiff1d(np.arange(729), rows)
+    assert np.all(np.isnan(cols["ntk_gap@0.5"][others]))  # only the rows asked for are computed

@@ -118,7 +118,7 @@ def chunk_table(spec: RunSpec, start: int, stop: int) -> Any:
     for name in STRUCTURE_COLUMNS:
         cols[name] = st[name]
     computed = chunk_columns(sp.n_nodes, start, stop, spec.C, spec.plugins, spec.model, spec.c_sigma,
-                             spec.sigma_b, keep=spec.keep)
+                             spec.sigma_b, keep=spec.keep, rows=idx - start)
     everything = idx.size == stop - start
     local = idx - start
     for name in spec.stored_columns():
