@@ -113,7 +113,7 @@ def top(folder: str | os.PathLike, by: str, k: int = 10, ascending: bool = False
     if len(col) != 1:
         raise ValueError(f"{by!r} names {len(col)} columns ({', '.join(col[:6])}...); "
                          f"name one, e.g. {col[0]!r}")
-    wanted = ["index", "weight", "n_linear", col[0], *extra]
+    wanted = ["index", "weight", "n_linear_path", col[0], *extra]
     kept: dict[str, np.ndarray] | None = None
     for part in _parts(folder, wanted):
         if kept is not None:
