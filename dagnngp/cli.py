@@ -106,6 +106,7 @@ COMMANDS: dict[str, str] = {
     "nas": "dagnngp.commands.nas",
     "explore": "dagnngp.commands.explore",
     "playground": "dagnngp.commands.playground",
+    "train": "dagnngp.commands.train",
 }
 
 
