@@ -104,6 +104,7 @@ COMMANDS: dict[str, str] = {
     "mc": "dagnngp.commands.mc",
     "sweep": "dagnngp.commands.sweep",
     "nas": "dagnngp.commands.nas",
+    "explore": "dagnngp.commands.explore",
     "playground": "dagnngp.commands.playground",
     "train": "dagnngp.commands.train",
 }

@@ -2,5 +2,5 @@
 
 >>> from dagnngp.cli import COMMANDS
 >>> sorted(COMMANDS)
-['check', 'derive', 'kernel', 'mc', 'nas', 'playground', 'report', 'sweep', 'train']
+['check', 'derive', 'explore', 'kernel', 'mc', 'nas', 'playground', 'report', 'sweep', 'train']
 """
