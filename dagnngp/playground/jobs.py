@@ -37,6 +37,7 @@ from dagnngp.playground.views import (
     _integer,
     _number,
     _pair_stats,
+    kernel_kwargs,
     motif_from_text,
     ntk_function,
     parse_options,
@@ -221,12 +222,48 @@ def _motif_for_job(request: dict) -> Any:
 
 
 # ------------------------------------------------------------ Monte Carlo
+def gap_of_mean_gram(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per input pair: the 2x2 gap of the mean Gram over draws and its delta-method standard error.
+
+    ``samples`` is ``draws x 2n x 2n``, the output Grams of independent networks
+    on :func:`pair_inputs`; pair ``k`` is rows ``2k, 2k + 1``.  The gap
+    ``lambda(a, b, c) = (a + c)/2 - sqrt(((a - c)/2)^2 + b^2)`` of the mean
+    ``[[a, b], [b, c]]`` is linearised around the mean, so its standard error is
+    that of the mean of ``grad lambda . (a_i, b_i, c_i)`` over draws ``i``.
+
+    >>> G = np.array([[[2.0, 1.0], [1.0, 2.0]], [[4.0, 1.0], [1.0, 4.0]]])
+    >>> gap, se = gap_of_mean_gram(G)
+    >>> gap.tolist(), se.tolist()  # mean [[3, 1], [1, 3]]: gap 2; the draws' gaps 1 and 3
+    ([2.0], [1.0])
+    """
+    a, b, c = samples[:, 0::2, 0::2], samples[:, 0::2, 1::2], samples[:, 1::2, 1::2]
+    idx = np.arange(a.shape[1])
+    a, b, c = a[:, idx, idx], b[:, idx, idx], c[:, idx, idx]
+    ma, mb, mc = a.mean(axis=0), b.mean(axis=0), c.mean(axis=0)
+    half_diff = 0.5 * (ma - mc)
+    root = np.sqrt(half_diff ** 2 + mb ** 2)
+    gap = 0.5 * (ma + mc) - root
+    safe = np.where(root > 0, root, 1.0)  # at a double eigenvalue the gap's gradient in b is 0
+    da, db, dc = 0.5 - 0.5 * half_diff / safe, -mb / safe, 0.5 + 0.5 * half_diff / safe
+    lin = da * a + db * b + dc * c
+    return gap, lin.std(axis=0, ddof=1) / math.sqrt(samples.shape[0])
+
+
 def plan_monte_carlo(request: object) -> Work:
     """Validate a Monte Carlo request; returns the work that measures the 2x2 gap at finite width.
 
     ``request``: ``motif``, ``width`` (8..8192), ``draws`` (2..400), ``C_points`` (up to 8
     correlations; default -0.5, 0, 0.9 and the page's ``C``), ``seed``
-    and the kernel options of :func:`~dagnngp.playground.views.parse_options`.
+    and the kernel options of :func:`~dagnngp.playground.views.parse_options`
+    (the edge convention included; edge weights come with the motif string).
+
+    The result holds, per correlation, the 2x2 gap of the output Gram averaged
+    over draws (``gap_mean``), its standard error (``gap_stderr``, see
+    :func:`gap_of_mean_gram`) and the exact model's gap (``exact_gap``).  The
+    gap of the mean Gram, not the mean of each network's gap: the least
+    eigenvalue is concave, so the latter is biased low by an amount that does
+    not shrink with more draws (of order ``width^-1/2`` where the off-diagonal
+    entry is near zero).
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -248,13 +285,13 @@ def plan_monte_carlo(request: object) -> Work:
     check_memory(mem, f"a Monte Carlo run at width {width} with {draws} draws", option=None)
     check_work(work, f"a Monte Carlo run at width {width} with {draws} draws", WORK_LIMIT, "operations",
                note=" (the playground's limit; use dagnngp mc for larger runs)")
-    kw = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+    kw = kernel_kwargs(opts)
 
     def work_fn(ctx: Context) -> dict[str, Any]:
         from dagnngp.numerics import monte_carlo, nngp, pair_gram
 
         X = pair_inputs(Cs, seed)
-        gaps = []
+        grams = []
         chunk = 2
         done = 0
         while done < draws:
@@ -262,19 +299,16 @@ def plan_monte_carlo(request: object) -> Work:
             if k < 2:  # monte_carlo needs two draws for its standard error; take one more
                 k = 2
             res = monte_carlo(m, X, width, k, seed=seed * 100003 + done, progress=False, **kw)
-            for G in np.asarray(res.samples):
-                gaps.append(_pair_stats(G)["gap"])
+            grams.extend(np.asarray(res.samples))
             done += k
             ctx.report(done / draws, f"{done} of {draws} draws")
-        arr = np.array(gaps, dtype=float)
+        gap, stderr = gap_of_mean_gram(np.array(grams))
         exact = []
         for C in Cs:
             K0, _ = pair_gram(C)
             exact.append(_pair_stats(nngp(m, K0, model="exact", **kw).output)["gap"][0])
-        mean = arr.mean(axis=0)
-        stderr = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
-        return {"motif": str(m), "width": width, "draws": int(arr.shape[0]), "C": Cs,
-                "gap_mean": mean.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
+        return {"motif": str(m), "width": width, "draws": len(grams), "C": Cs, "edge": opts["edge"],
+                "gap_mean": gap.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
 
     return work_fn
 
@@ -305,7 +339,8 @@ def plan_training(request: object) -> Work:
     ``request``: ``motif``, ``width`` (8..8192), ``steps`` (1..5000), ``lr`` (the step ``eta``),
     ``n_inputs`` (2..32), ``seeds`` (1..16), ``trained`` (``"readout"``: only the readout, whose
     NTK is the NNGP ``K``; ``"all"``: every weight and the readout, whose NTK needs
-    ``dagnngp.numerics.ntk``) and the kernel options.
+    ``dagnngp.numerics.ntk``) and the kernel options (edge convention included;
+    edge weights come with the motif string).
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -327,12 +362,14 @@ def plan_training(request: object) -> Work:
     check_work(float(seeds) * steps * per_step + seeds * n_lin * width * width * n,
                f"{seeds} training runs of {steps} steps at width {width}", WORK_LIMIT, "operations",
                note=" (the playground's limit)")
-    kw = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+    kw = kernel_kwargs(opts)
     from dagnngp.numerics import inputs_to_gram, nngp
 
     X = random_inputs(n, seed=1)
     y = np.random.default_rng(2).standard_normal(n)
     K0, mu0 = inputs_to_gram(X)
+    if opts["edge"] == "pre":
+        mu0 = None  # the input node is a centred Gaussian field with covariance X X^T
     K = nngp(m, K0, mu0, model="exact", **kw).output
     theta = None
     note = ""
@@ -360,7 +397,8 @@ def plan_training(request: object) -> Work:
         diverged = 0
         chunk = 10
         for s in range(seeds):
-            net = FiniteNetwork.initialise(m, width, np.random.default_rng(1000 + s), **kw)
+            net = FiniteNetwork.initialise(m, width, np.random.default_rng(1000 + s), n_features=X.shape[1],
+                                           **kw)
             feats = net.forward(X)[0][-1] if trained == "readout" else None
             k = 0
             while k < steps:
@@ -404,24 +442,35 @@ def plan_training(request: object) -> Work:
 
 
 # -------------------------------------------------------------- derivation
-def _derive_in_child(conn: Any, motif: str, model: str, activation: str, params: dict, c_sigma: float,
-                     sigma_b: float) -> None:  # pragma: no cover - runs in the child process
+def _derive_one(motif: str, model: str, kw: dict[str, Any], ntk: bool) -> dict[str, Any]:
+    """One closed form as LaTeX and its gap's series at ``C = 1 - eps`` (``None`` when too slow)."""
+    from dagnngp.theory import derive
+    from dagnngp.theory.printing import derivation_latex
+
+    d = derive(motif, model=model, general=False, ntk=ntk, **kw)
+    body = derivation_latex(d, series_order=None)
     try:
-        from dagnngp.theory import derive
-        from dagnngp.theory.printing import derivation_latex
+        s = d.series(2, at=1, time_limit=DERIVE_SECONDS / 6)
+        import sympy
 
-        d = derive(motif, model=model, activation=activation, activation_params=params, c_sigma=c_sigma,
-                   sigma_b=sigma_b, general=False)
-        body = derivation_latex(d, series_order=None)
+        series = sympy.latex(s.expr, symbol_names={d.eps: r"\varepsilon"})
+    except Exception:  # noqa: BLE001 - the series is optional: too slow or not defined here
         series = None
-        try:
-            s = d.series(2, at=1, time_limit=DERIVE_SECONDS / 3)
-            import sympy
+    return {"latex": body, "series": series}
 
-            series = sympy.latex(s.expr, symbol_names={d.eps: r"\varepsilon"})
-        except Exception:  # noqa: BLE001 - the series is optional: too slow or not defined here
-            series = None
-        conn.send({"latex": body, "series": series})
+
+def _derive_in_child(conn: Any, motif: str, model: str, kw: dict[str, Any],
+                     readout: bool) -> None:  # pragma: no cover - runs in the child process
+    try:
+        out = _derive_one(motif, model, kw, ntk=False)
+        ntk_kw = dict(kw, readout=readout)
+        try:
+            tangent = _derive_one(motif, model, ntk_kw, ntk=True)
+            out.update({"ntk_latex": tangent["latex"], "ntk_series": tangent["series"], "ntk_error": None})
+        except Exception as exc:  # noqa: BLE001 - the NNGP's closed form is still shown
+            out.update({"ntk_latex": None, "ntk_series": None,
+                        "ntk_error": " ".join(str(exc).split())[:400] or type(exc).__name__})
+        conn.send(out)
     except Exception as exc:  # noqa: BLE001 - one line back to the page
         conn.send({"error": " ".join(str(exc).split())[:400] or type(exc).__name__})
     finally:
@@ -432,8 +481,11 @@ def plan_derivation(request: object) -> Work:
     """Validate a derivation request (``motif``, ``model`` and the kernel options).
 
     The work runs :func:`dagnngp.theory.derive` in a child process (stopped after
-    :data:`DERIVE_SECONDS` or on cancel) and returns its recursion as LaTeX and
-    the gap's series at ``C = 1 - eps``.
+    :data:`DERIVE_SECONDS` or on cancel), for the NNGP and for the NTK
+    (``derive(..., ntk=True, readout=...)``) with the request's edge convention,
+    and returns each recursion as LaTeX (``latex``, ``ntk_latex``) and each
+    gap's series at ``C = 1 - eps`` (``series``, ``ntk_series``; ``None`` when
+    it takes too long).
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -445,9 +497,8 @@ def plan_derivation(request: object) -> Work:
     def work_fn(ctx: Context) -> dict[str, Any]:
         mp = multiprocessing.get_context("spawn")
         parent, child = mp.Pipe(duplex=False)
-        proc = mp.Process(target=_derive_in_child, args=(child, str(m), model, opts["activation"],
-                                                         opts["activation_params"], opts["c_sigma"],
-                                                         opts["sigma_b"]), daemon=True)
+        proc = mp.Process(target=_derive_in_child, args=(child, str(m), model, kernel_kwargs(opts),
+                                                         opts["readout"]), daemon=True)
         proc.start()
         child.close()
         start = time.monotonic()
@@ -469,7 +520,7 @@ def plan_derivation(request: object) -> Work:
             parent.close()
         if "error" in out:
             raise RequestError(out["error"])
-        out.update({"motif": str(m), "model": model})
+        out.update({"motif": str(m), "model": model, "edge": opts["edge"], "readout": opts["readout"]})
         return out
 
     return work_fn
