@@ -1,24 +1,33 @@
-"""The playground's views, jobs and HTTP API (no browser: see test_playground_browser.py)."""
+"""The playground's views, jobs and HTTP API (no browser: see test_playground_browser.py).
+
+False-alarm budget: ``test_monte_carlo_overlay_agrees_with_nngp`` takes its share from the
+``alpha`` fixture (``tests/conftest.py``) and divides it by Bonferroni among its cases; within a
+case :func:`~dagnngp.proofs_check.statistics.compare_to_mc` divides it among the correlations.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
 
 import numpy as np
 import pytest
+from helpers import numeric_grad
 
-from dagnngp.numerics import nngp, pair_gap, pair_gram
+from dagnngp.numerics import nngp, ntk, pair_gap, pair_gram
 from dagnngp.playground import RequestError, compute_views, widget
 from dagnngp.playground.jobs import (
     JobManager,
     _expected_sq_residual,
+    gap_of_mean_gram,
     pair_inputs,
     plan_derivation,
     plan_monte_carlo,
     plan_training,
 )
+from dagnngp.proofs_check.statistics import FINITE_WIDTH_BIAS_SE, compare_to_mc
 from dagnngp.report.spec_values import SPEC_DAG3_EXACT, SPEC_GAPS
 
 starlette = pytest.importorskip("starlette", reason="the playground extra is not installed")
@@ -76,6 +85,10 @@ def test_nb201_cell_is_read():
     ({"motifs": ["2"], "activation": "__import__('os')"}, "is not offered"),
     ({"motifs": [3]}, "must be given as text"),
     ({"motifs": ["2" * 1000]}, "at most 400"),
+    ({"motifs": ["2_2(0)1"]}, "weight 0 of edge (0, 2)"),
+    ({"motifs": ["2_2(x)1"]}, "is not a number"),
+    ({"motifs": ["2"], "edge": "sideways"}, "choose 'post' or 'pre'"),
+    ({"motifs": ["2"], "readout": "yes"}, "readout must be true or false"),
     ([1, 2], "JSON object"),
 ])
 def test_bad_requests_get_one_line_messages(request_, fragment):
@@ -108,7 +121,7 @@ def test_monte_carlo_job_and_cancel():
                                               "C_points": [0.0, 0.5]}))
     assert jobs.wait(job.id, 60).status == "done"
     res = job.result
-    assert res["draws"] == 4 and len(res["gap_mean"]) == 2
+    assert res["draws"] == 4 and len(res["gap_mean"]) == 2 and res["edge"] == "post"
     K0, _ = pair_gram(0.5)
     assert res["exact_gap"][1] == pytest.approx(pair_gap(nngp("2_21_112", K0).output, 0, 1))
     slow = jobs.submit("mc", plan_monte_carlo({"motif": "2_21_112", "width": 2048, "draws": 400}))
@@ -191,3 +204,110 @@ def test_ntk_views_and_every_weight_training():
                                               "lr": 0.01, "n_inputs": 4, "trained": "all"}))
     assert jobs.wait(job.id, 60).status == "done", job.error
     assert job.result["predicted"] is not None and job.result["note"] == ""
+
+
+def test_views_follow_edge_convention_weights_and_readout():
+    motif = "2_2(0.5)1_112"
+    v = compute_views({"motifs": [motif], "C": 0.5, "edge": "pre", "readout": False})
+    r = v["results"][0]
+    assert r["motif"] == motif and r["weighted"] and [0, 2, 2, 0.5] in r["edges"]
+    assert v["options"]["edge"] == "pre" and v["options"]["readout"] is False
+    K0, mu0 = pair_gram(0.5)
+    for model in ("exact", "paper"):
+        want = pair_gap(nngp(motif, K0, mu0, model=model, edge="pre").output, 0, 1)
+        assert r["at_C"][model]["gap"] == pytest.approx(want, rel=1e-12)
+        theta = np.asarray(ntk(motif, K0, mu0, model=model, edge="pre", readout=False).ntk)
+        assert r["at_C"][model]["ntk_gap"] == pytest.approx(pair_gap(theta, 0, 1), rel=1e-10)
+    # the weight enters as its square on the diagonal: with variance-preserving ReLU edges every
+    # linear edge passes its source's diagonal on, so node 2 has 0.5^2 * 1 + 1 (1 + 1 unweighted) and
+    # the output 1 + 1 + node 2's (skips from nodes 0 and 1, the linear edge from node 2)
+    plain = compute_views({"motifs": ["2_21_112"], "C": 0.5, "edge": "pre"})["results"][0]
+    assert plain["at_C"]["exact"]["diagonal"] == pytest.approx(4.0, rel=1e-12)
+    assert r["at_C"]["exact"]["diagonal"] == pytest.approx(3.25, rel=1e-12)
+    assert r["rule12"] is None and "post-activation" in r["rule12_note"]
+    assert compute_views({"motifs": ["2_2(0.5)1_112"]})["results"][0]["rule12_note"] == \
+        "rule (12) counts paths of unit-weight edges"
+    # the stacked depth plot under pre-activation edges: a stack of single linear edges iterates the
+    # normalised dual map of the correlation, as with post-activation edges (spec section 2.1)
+    chain = compute_views({"motifs": ["2"], "C": 0.0, "depth": 2, "edge": "pre"})["results"][0]
+    assert chain["stacked"]["exact"][1:] == pytest.approx([0.3183099, 0.4937311], abs=5e-8)
+
+
+def test_gap_of_mean_gram_and_its_delta_method_error():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((12, 4, 4))
+    samples = A @ A.transpose(0, 2, 1) + np.eye(4)
+    gap, se = gap_of_mean_gram(samples)
+    mean = samples.mean(axis=0)
+    for k in range(2):
+        block = mean[2 * k:2 * k + 2, 2 * k:2 * k + 2].copy()
+        assert gap[k] == pytest.approx(np.linalg.eigvalsh(block)[0], rel=1e-12)
+        grad = numeric_grad(lambda b=block: float(np.linalg.eigvalsh(b)[0]), block)
+        grad = np.array([grad[0, 0], grad[0, 1] + grad[1, 0], grad[1, 1]])  # a symmetric entry moves twice
+        lin = [grad @ [G[2 * k, 2 * k], G[2 * k, 2 * k + 1], G[2 * k + 1, 2 * k + 1]] for G in samples]
+        assert se[k] == pytest.approx(np.std(lin, ddof=1) / math.sqrt(len(lin)), rel=1e-6)
+
+
+# Monte Carlo overlay against nngp: width 2048 and 30 draws, where the finite-width bias of a Gram
+# entry stays below FINITE_WIDTH_BIAS_SE standard errors (dagnngp.proofs_check.statistics).  The gap
+# of the mean Gram is a smooth function of three entries wherever its off-diagonal entry is far from
+# 0; the test checks that (at 10 standard errors its curvature biases the gap by < 0.05 of one).
+MC_WIDTH, MC_DRAWS, MC_CS = 2048, 30, [0.0, 0.5, 0.9]
+MC_CASES = [("2_21_112", "post"), ("2_2(0.5)1_112", "post"), ("2_2(0.5)1_112", "pre"),
+            ("1_2(-0.7)2(1.5)", "pre")]
+
+
+@functools.cache
+def _overlay(motif: str, edge: str) -> dict:
+    jobs = JobManager()
+    job = jobs.submit("mc", plan_monte_carlo({"motif": motif, "edge": edge, "width": MC_WIDTH,
+                                              "draws": MC_DRAWS, "C_points": MC_CS, "seed": 18}))
+    assert jobs.wait(job.id, 300).status == "done", job.error
+    return job.result
+
+
+def _nngp_grams(motif: str, edge: str) -> list[np.ndarray]:
+    return [nngp(motif, *pair_gram(C), edge=edge).output for C in MC_CS]
+
+
+@pytest.mark.parametrize(("motif", "edge"), MC_CASES)
+def test_monte_carlo_overlay_agrees_with_nngp(motif, edge, alpha):
+    res = _overlay(motif, edge)
+    assert res["C"] == MC_CS and res["draws"] == MC_DRAWS and res["edge"] == edge
+    grams = _nngp_grams(motif, edge)
+    assert all(abs(G[0, 1]) > 10 * se for G, se in zip(grams, res["gap_stderr"], strict=True))
+    cmp = compare_to_mc([pair_gap(G, 0, 1) for G in grams], res["gap_mean"], res["gap_stderr"], MC_DRAWS,
+                        alpha=alpha / len(MC_CASES), symmetric=False, bias_se=FINITE_WIDTH_BIAS_SE)
+    assert not cmp.rejected, cmp.as_dict()
+
+
+def test_monte_carlo_overlay_rejects_a_kernel_that_ignores_the_weight():
+    # the control: the same overlay against the unweighted motif's kernel (gaps 2-3 % apart)
+    res = _overlay("2_2(0.5)1_112", "pre")
+    wrong = [pair_gap(G, 0, 1) for G in _nngp_grams("2_21_112", "pre")]
+    cmp = compare_to_mc(wrong, res["gap_mean"], res["gap_stderr"], MC_DRAWS, alpha=1e-6, symmetric=False,
+                        bias_se=FINITE_WIDTH_BIAS_SE)
+    assert cmp.rejected
+
+
+def test_derivation_job_honours_edge_weights_and_readout():
+    jobs = JobManager()
+    job = jobs.submit("derive", plan_derivation({"motif": "2_2(0.5)1_112", "edge": "pre", "readout": False}))
+    assert jobs.wait(job.id, 120).status == "done", job.error
+    out = job.result
+    assert (out["edge"], out["readout"], out["ntk_error"]) == ("pre", False, None)
+    assert out["ntk_latex"].startswith("% NTK of the output node (no readout): motif 2_2(0.5)1_112")
+    # node 2 = 0.5 * (linear edge from the input) + skip from node 1: K_ii = 0.5^2 + 1
+    assert r"K^{(2)}_{ii} &= \frac{5}{4}" in out["latex"]
+    assert "R_{12}" not in out["latex"] and "R_{12}" not in out["ntk_latex"]  # rule (12) does not apply
+    assert out["series"] and out["ntk_series"]
+
+
+def test_training_with_pre_activation_edges_and_weights():
+    jobs = JobManager()
+    job = jobs.submit("train", plan_training({"motif": "2_2(0.5)1_112", "edge": "pre", "width": 64,
+                                              "steps": 10, "seeds": 1, "lr": 0.01, "n_inputs": 4,
+                                              "trained": "all"}))
+    assert jobs.wait(job.id, 60).status == "done", job.error
+    res = job.result
+    assert res["predicted"] is not None and res["measured_mean"][-1] < res["measured_mean"][0]

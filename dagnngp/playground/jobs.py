@@ -41,6 +41,7 @@ from dagnngp.playground.views import (
     motif_from_text,
     ntk_function,
     parse_options,
+    rule12_unavailable,
 )
 
 __all__ = [
@@ -442,13 +443,35 @@ def plan_training(request: object) -> Work:
 
 
 # -------------------------------------------------------------- derivation
-def _derive_one(motif: str, model: str, kw: dict[str, Any], ntk: bool) -> dict[str, Any]:
-    """One closed form as LaTeX and its gap's series at ``C = 1 - eps`` (``None`` when too slow)."""
+def _without_rule12(latex: str) -> str:
+    r"""The derivation without its ``R_{12}`` row (for options where the paper's rule does not apply).
+
+    >>> _without_rule12("\\begin{align*}\na &= 1 \\\\\nR_{12} &= 2\n\\end{align*}")
+    '\\begin{align*}\na &= 1\n\\end{align*}'
+    """
+    lines = latex.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("R_{12} &="):
+            continue
+        if line.startswith("\\end{align") and out and out[-1].endswith(" \\\\"):
+            out[-1] = out[-1][:-3]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _derive_one(motif: str, model: str, kw: dict[str, Any], ntk: bool, rule12: bool) -> dict[str, Any]:
+    """One closed form as LaTeX and its gap's series at ``C = 1 - eps`` (``None`` when too slow).
+
+    ``rule12=False`` leaves out the paper's rule (12), which the derivation states whatever the options.
+    """
     from dagnngp.theory import derive
     from dagnngp.theory.printing import derivation_latex
 
     d = derive(motif, model=model, general=False, ntk=ntk, **kw)
     body = derivation_latex(d, series_order=None)
+    if not rule12:
+        body = _without_rule12(body)
     try:
         s = d.series(2, at=1, time_limit=DERIVE_SECONDS / 6)
         import sympy
@@ -459,13 +482,13 @@ def _derive_one(motif: str, model: str, kw: dict[str, Any], ntk: bool) -> dict[s
     return {"latex": body, "series": series}
 
 
-def _derive_in_child(conn: Any, motif: str, model: str, kw: dict[str, Any],
-                     readout: bool) -> None:  # pragma: no cover - runs in the child process
+def _derive_in_child(conn: Any, motif: str, model: str, kw: dict[str, Any], readout: bool,
+                     rule12: bool) -> None:  # pragma: no cover - runs in the child process
     try:
-        out = _derive_one(motif, model, kw, ntk=False)
+        out = _derive_one(motif, model, kw, ntk=False, rule12=rule12)
         ntk_kw = dict(kw, readout=readout)
         try:
-            tangent = _derive_one(motif, model, ntk_kw, ntk=True)
+            tangent = _derive_one(motif, model, ntk_kw, ntk=True, rule12=rule12)
             out.update({"ntk_latex": tangent["latex"], "ntk_series": tangent["series"], "ntk_error": None})
         except Exception as exc:  # noqa: BLE001 - the NNGP's closed form is still shown
             out.update({"ntk_latex": None, "ntk_series": None,
@@ -493,12 +516,13 @@ def plan_derivation(request: object) -> Work:
     model = request.get("model", "exact")
     if model not in ("exact", "paper"):
         raise RequestError("model must be 'exact' or 'paper'")
+    rule12 = rule12_unavailable(m, opts) is None
 
     def work_fn(ctx: Context) -> dict[str, Any]:
         mp = multiprocessing.get_context("spawn")
         parent, child = mp.Pipe(duplex=False)
         proc = mp.Process(target=_derive_in_child, args=(child, str(m), model, kernel_kwargs(opts),
-                                                         opts["readout"]), daemon=True)
+                                                         opts["readout"], rule12), daemon=True)
         proc.start()
         child.close()
         start = time.monotonic()
