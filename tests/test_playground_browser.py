@@ -136,6 +136,7 @@ def test_playground_end_to_end(browser, server):  # the browser is up before the
     wait_for(browser, "document.getElementById('progress-text').textContent.startsWith('done')", 60)
     points = browser.find_elements("css selector", "#plot-gap .mc-point")
     assert len(points) == 4  # C = -0.5, 0, 0.5 (the page's C) and 0.9
+    assert len(browser.find_elements("css selector", "#plot-ntk .mc-point")) == 4  # the empirical NTK
 
     # a short training run (readout only): measured curve beside the infinite-width prediction
     set_value(browser, "train-width", 64)

@@ -34,6 +34,7 @@ import numpy as np
 from dagnngp.limits import check_memory, check_work
 from dagnngp.playground.views import (
     RequestError,
+    _flag,
     _integer,
     _number,
     _pair_stats,
@@ -256,7 +257,10 @@ def plan_monte_carlo(request: object) -> Work:
     ``request``: ``motif``, ``width`` (8..8192), ``draws`` (2..400), ``C_points`` (up to 8
     correlations; default -0.5, 0, 0.9 and the page's ``C``), ``seed``
     and the kernel options of :func:`~dagnngp.playground.views.parse_options`
-    (the edge convention included; edge weights come with the motif string).
+    (the edge convention and the NTK's readout included; edge weights come with
+    the motif string); ``ntk`` (default false) adds the empirical NTK of
+    networks with explicit weights
+    (:func:`~dagnngp.numerics.sampling.monte_carlo_ntk`, the same draws count).
 
     The result holds, per correlation, the 2x2 gap of the output Gram averaged
     over draws (``gap_mean``), its standard error (``gap_stderr``, see
@@ -264,7 +268,8 @@ def plan_monte_carlo(request: object) -> Work:
     gap of the mean Gram, not the mean of each network's gap: the least
     eigenvalue is concave, so the latter is biased low by an amount that does
     not shrink with more draws (of order ``width^-1/2`` where the off-diagonal
-    entry is near zero).
+    entry is near zero).  With ``ntk`` it holds the same for the NTK
+    (``ntk_gap_mean``, ``ntk_gap_stderr``, ``ntk_exact_gap``).
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -283,8 +288,20 @@ def plan_monte_carlo(request: object) -> Work:
     from dagnngp.numerics.sampling import resource_estimate
 
     mem, work = resource_estimate(m.n_nodes, m.n_linear, width, draws, n_inputs=n_inputs)
-    check_memory(mem, f"a Monte Carlo run at width {width} with {draws} draws", option=None)
-    check_work(work, f"a Monte Carlo run at width {width} with {draws} draws", WORK_LIMIT, "operations",
+    with_ntk = _flag(request, "ntk", False)
+    what = f"a Monte Carlo run at width {width} with {draws} draws"
+    if with_ntk:
+        from dagnngp.numerics.sampling import ntk_resource_estimate
+
+        if ntk_function() is None:
+            raise RequestError("the NTK overlay needs dagnngp.numerics.ntk, which this installation lacks")
+        what += " and the empirical NTK"
+        mem = max(mem, ntk_resource_estimate(m.n_linear, width, n_inputs, m.n_nodes))
+        # per draw and linear edge: the m x m weights drawn, the forward and backward products
+        work += float(draws) * (max(m.n_linear, 1) * width * width * (2.0 + 6.0 * n_inputs)
+                                + 4.0 * m.n_nodes * width * n_inputs * n_inputs)
+    check_memory(mem, what, option=None)
+    check_work(work, what, WORK_LIMIT, "operations",
                note=" (the playground's limit; use dagnngp mc for larger runs)")
     kw = kernel_kwargs(opts)
 
@@ -292,24 +309,42 @@ def plan_monte_carlo(request: object) -> Work:
         from dagnngp.numerics import monte_carlo, nngp, pair_gram
 
         X = pair_inputs(Cs, seed)
-        grams = []
-        chunk = 2
-        done = 0
-        while done < draws:
-            k = min(chunk, draws - done)
-            if k < 2:  # monte_carlo needs two draws for its standard error; take one more
-                k = 2
-            res = monte_carlo(m, X, width, k, seed=seed * 100003 + done, progress=False, **kw)
-            grams.extend(np.asarray(res.samples))
-            done += k
-            ctx.report(done / draws, f"{done} of {draws} draws")
-        gap, stderr = gap_of_mean_gram(np.array(grams))
+        share = 0.5 if with_ntk else 1.0  # of the progress bar
+
+        def sampled(draw: Callable[[int, int], np.ndarray], label: str, start: float) -> np.ndarray:
+            out: list[np.ndarray] = []
+            while len(out) < draws:  # two draws per call (the samplers want two for a standard error)
+                out.extend(draw(2, len(out)))
+                done = min(len(out), draws)
+                ctx.report(start + share * done / draws, f"{label}{done} of {draws} draws")
+            return np.array(out[:draws])
+
+        grams = sampled(lambda k, done: np.asarray(monte_carlo(
+            m, X, width, k, seed=seed * 100003 + done, progress=False, **kw).samples), "", 0.0)
+        gap, stderr = gap_of_mean_gram(grams)
         exact = []
         for C in Cs:
             K0, _ = pair_gram(C)
             exact.append(_pair_stats(nngp(m, K0, model="exact", **kw).output)["gap"][0])
-        return {"motif": str(m), "width": width, "draws": len(grams), "C": Cs, "edge": opts["edge"],
-                "gap_mean": gap.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
+        result = {"motif": str(m), "width": width, "draws": len(grams), "C": Cs, "edge": opts["edge"],
+                  "activation": opts["activation"], "sigma_b": opts["sigma_b"],
+                  "gap_mean": gap.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
+        if with_ntk:
+            from dagnngp.numerics import ntk
+            from dagnngp.numerics.sampling import monte_carlo_ntk
+
+            thetas = sampled(lambda k, done: monte_carlo_ntk(
+                m, X, width, k, seed=seed * 100003 + 50021 + done, readout=opts["readout"], progress=False,
+                **kw).samples, "NTK: ", 0.5)
+            gap, stderr = gap_of_mean_gram(thetas)
+            exact = []
+            for C in Cs:
+                K0, _ = pair_gram(C)
+                theta = ntk(m, K0, None, model="exact", readout=opts["readout"], **kw).ntk
+                exact.append(_pair_stats(np.asarray(theta))["gap"][0])
+            result.update({"readout": opts["readout"], "ntk_gap_mean": gap.tolist(),
+                           "ntk_gap_stderr": stderr.tolist(), "ntk_exact_gap": exact})
+        return result
 
     return work_fn
 

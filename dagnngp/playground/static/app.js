@@ -292,16 +292,21 @@ function drawPlots() {
     depth.push({ x: L, y: r.stacked.exact, color: c, label: `exact${name}` });
     depth.push({ x: Lp, y: r.stacked.paper, color: c, dash: "6 4", label: `paper${name}` });
   });
-  const points = [];
-  if (state.mc && state.mc.motif === v.results[0].motif && state.mc.edge === v.options.edge) {
-    state.mc.C.forEach((C, k) => points.push({ x: C, y: state.mc.gap_mean[k], err: 2 * state.mc.gap_stderr[k],
-                                                color: "#000" }));
+  const points = [], ntkPoints = [];
+  const mc = state.mc;
+  if (mc && mc.motif === v.results[0].motif && mc.edge === v.options.edge
+      && mc.activation === v.options.activation && mc.sigma_b === v.options.sigma_b) {
+    mc.C.forEach((C, k) => points.push({ x: C, y: mc.gap_mean[k], err: 2 * mc.gap_stderr[k], color: "#000" }));
+    if (mc.ntk_gap_mean && mc.readout === v.options.readout) {
+      mc.C.forEach((C, k) => ntkPoints.push({ x: C, y: mc.ntk_gap_mean[k], err: 2 * mc.ntk_gap_stderr[k],
+                                               color: "#000" }));
+    }
   }
   plot($("plot-gap"), { title: `NNGP 2\u00d72 gap (${v.options.edge}-activation edges)`, xlabel: "input correlation C", ylabel: "least eigenvalue",
                         series: gap, points, xrange: [-1, 1], yzero: true });
   const ntkTitle = v.options.readout ? "NTK 2\u00d72 gap (readout trained)" : "NTK 2\u00d72 gap (output node, no readout)";
   plot($("plot-ntk"), { title: ntkTitle, xlabel: "input correlation C", ylabel: "least eigenvalue",
-                        series: ntk, xrange: [-1, 1], yzero: true,
+                        series: ntk, points: ntkPoints, xrange: [-1, 1], yzero: true,
                         note: v.ntk ? "" : "the NTK views need dagnngp.numerics.ntk (not in this installation)" });
   plot($("plot-rate"), { title: "scale-free: gap / diagonal", xlabel: "input correlation C",
                          ylabel: "gap / diagonal", series: rate, xrange: [-1, 1], yzero: true });
@@ -619,7 +624,8 @@ async function init() {
   $("export-svg").addEventListener("click", exportSvg);
   $("export-json").addEventListener("click", exportJson);
   $("run-mc").addEventListener("click", () => runJob("mc", { width: Number($("mc-width").value),
-                                                             draws: Number($("mc-draws").value) }));
+                                                             draws: Number($("mc-draws").value),
+                                                             ntk: Boolean(state.meta && state.meta.ntk) }));
   $("run-train").addEventListener("click", () => runJob("train", {
     width: Number($("train-width").value), steps: Number($("train-steps").value),
     lr: Number($("train-lr").value), trained: $("train-trained").value }));
