@@ -71,7 +71,8 @@ def _random_motifs(n: int, seed: int) -> list[str]:
     return out
 
 
-RANDOM = list(zip(_random_motifs(4, seed=3), ["post", "pre", "post", "pre"], strict=True))
+RANDOM = [*zip(_random_motifs(4, seed=3), ["post", "pre", "post", "pre"], strict=True),
+          ("2_1(0.5)2_1(-0.7)12(2)", "post"), ("2_2(0.3)1(2)", "pre")]  # weighted edges
 
 
 @pytest.mark.parametrize(("motif", "edge"), RANDOM)

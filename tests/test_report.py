@@ -6,9 +6,11 @@ the code under test.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +21,28 @@ from dagnngp.cli import main
 from dagnngp.report import ReportError, build_report
 
 FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png")
+#: figure file -> the labels that overlap another label or the data, measured while the report drew it
+LABEL_OVERLAPS: dict[str, list] = {}
 
 
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory, budget):
     from dagnngp.proofs_check import CHECKS, statistics
+    from dagnngp.report import plots
 
     out = tmp_path_factory.mktemp("report")
     seen = []
+    save = plots._save
+
+    def measured_save(fig, path, source):
+        LABEL_OVERLAPS[Path(path).name] = plots.label_overlaps(fig)
+        return save(fig, path, source)
+
     # the checks section's statistical checks share test_checks_audit_and_nas's false-alarm budget
     share = budget("test_report.py::test_checks_audit_and_nas")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(statistics, "SUITE_ALPHA", share / sum(c.statistical for c in CHECKS.values()))
+        mp.setattr(plots, "_save", measured_save)
         rep = build_report(out, quick=True, motifs=["1_12_002"], seed=0, progress=seen.append)
     return out, rep, seen
 
@@ -129,6 +141,136 @@ def test_checks_audit_and_nas(report_run):
     assert (nas["kept_paper_box"], nas["kept_code_box"], nas["n_groups"]) == (6256, 8226, 32)
     assert nas["center"]["center"] == pytest.approx([1.625, 2.1666667], abs=1e-6)
     assert nas["center"]["half_radius"] == pytest.approx([0.6875, 0.9166667], abs=1e-6)
+
+
+def _png_text(path: Path) -> dict[str, str]:
+    """The tEXt/zTXt/iTXt fields of a PNG file, read with the standard library."""
+    data, out, pos = path.read_bytes(), {}, 8
+    while pos < len(data):
+        size, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + size]
+        if kind == b"tEXt":
+            key, value = body.split(b"\0", 1)
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"zTXt":
+            key, value = body.split(b"\0", 1)
+            out[key.decode("latin-1")] = zlib.decompress(value[1:]).decode("latin-1")
+        elif kind == b"iTXt":
+            key, rest = body.split(b"\0", 1)
+            compressed, rest = rest[0], rest[2:]
+            _lang, _translated, value = rest.split(b"\0", 2)
+            out[key.decode("latin-1")] = (zlib.decompress(value) if compressed else value).decode("utf-8")
+        pos += 12 + size
+    return out
+
+
+@pytest.mark.slow
+def test_report_opens_with_findings_from_its_results(report_run):
+    out, rep, _ = report_run
+    md = (out / "report.md").read_text()
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert headings[:3] == ["Summary of findings", "How to read this report", "Contents"]
+    summary = md.split("## Summary of findings", 1)[1].split("## How to read", 1)[0]
+    bullets = [line for line in summary.splitlines() if line.startswith("- ")]
+    assert len(bullets) >= len(rep["sections"])  # every section says what it found
+    # the sentences carry the numbers the sections computed (read here from report.json)
+    dual = _section(rep, "dual_map")["data"]
+    assert f"it takes {dual['layers_to_reach_0.95']['0.0']} such layers" in summary
+    audit = _section(rep, "rule12_audit")["data"]
+    assert f"for {len(audit['failing'])} of {audit['n_motifs']} four-node motifs" in summary
+    nas = _section(rep, "nas")["data"]
+    assert (f"keeps {nas['kept_paper_box']} of them and the public code's box {nas['kept_code_box']}"
+            in summary)
+    checks = _section(rep, "checks")["data"]
+    assert f"{len(checks['checks'])} executable checks" in summary
+    assert f"{checks['paper_errors_confirmed']} confirm an error of the paper" in summary
+    mc = _section(rep, "monte_carlo")["data"]
+    assert f"error slope {mc['slope']:.2f}" in summary
+    page = (out / "report.html").read_text()
+    assert page.index("Summary of findings") < page.index("How to read this report") < page.index("Contents")
+    for line in bullets:
+        assert f"<li>{html_lib.escape(line[2:])}</li>" in page
+
+
+def test_findings_follow_the_results(tmp_path, monkeypatch):
+    """The summary changes with what a section computed: it is generated, not typed in."""
+    from dagnngp.report.sections import dual_map
+
+    monkeypatch.setattr(dual_map, "layers_to_reach", lambda trajectory, tol: 99)
+    rep = build_report(tmp_path / "r", only=["dual_map"], progress=False)
+    assert "it takes 99 such layers" in rep["sections"][0]["findings"][0]
+    assert "it takes 99 such layers" in (tmp_path / "r" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_claims_are_stated_not_numbered(report_run):
+    out, rep, _ = report_run
+    for name in ("report.md", "report.html"):
+        text = html_lib.unescape((out / name).read_text())
+        assert not re.search(r"\bCC-\d+", text), name  # the specification's claim numbers
+        assert not re.search(r"\bspec(ification)? *\(?(section *)?\d", text, re.I), name
+        assert "rule (12)" in text and "lambda_min <= P - sum_p h^(d_p)(C)" in text, name  # stated
+
+
+@pytest.mark.slow
+def test_each_figure_source_is_printed_once(report_run):
+    out, rep, _ = report_run
+    md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    md_parts = re.split(r"^## \d+\. ", md, flags=re.M)[1:]  # one part per section
+    html_parts = re.split(r'<h2 id="s\d+">', page)[1:]
+    assert len(md_parts) == len(html_parts) == len(rep["sections"])
+    n_figures = 0
+    for sec, md_part, html_part in zip(rep["sections"], md_parts, html_parts, strict=True):
+        for fig in sec.get("figures", []):
+            n_figures += 1
+            assert md_part.count(fig["source"]) == 1, fig["file"]
+            assert html_part.count(html_lib.escape(fig["source"])) == 1, fig["file"]
+            assert _png_text(out / fig["file"]).get("Source") == fig["source"], fig["file"]
+    assert n_figures >= 4
+
+
+@pytest.mark.slow
+def test_figures_have_no_overlapping_labels(report_run):
+    out, rep, _ = report_run
+    drawn = {fig["file"] for sec in rep["sections"] for fig in sec.get("figures", [])}
+    assert drawn == set(LABEL_OVERLAPS) == set(FIGURES)
+    assert all(not pairs for pairs in LABEL_OVERLAPS.values()), LABEL_OVERLAPS
+
+
+def test_label_overlaps_sees_labels_on_labels_and_on_data():
+    from dagnngp.report import plots
+
+    plt = plots._pyplot()
+    fig, ax = plt.subplots()
+    ax.scatter([0.0, 1.0], [0.0, 1.0], s=400)
+    ax.annotate("on the marker", (0.0, 0.0))
+    assert ("on the marker", "data") in plots.label_overlaps(fig)
+    ax.plot([0, 0.5, 1], [1, 0.5, 0], label="a line")
+    ax.legend(loc="center")  # over the line's middle vertex
+    assert ("legend", "data") in plots.label_overlaps(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.annotate("first", (0.5, 0.5))
+    ax.annotate("second", (0.5, 0.5))
+    assert plots.label_overlaps(fig) == [("first", "second")]
+    plt.close(fig)
+
+
+def test_point_labels_avoid_each_other_and_the_markers(tmp_path, monkeypatch):
+    from dagnngp.report import plots
+
+    seen = {}
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path, source: (
+        seen.update(overlaps=plots.label_overlaps(fig), texts=[t.get_text() for t in fig.axes[0].texts]),
+        save(fig, path, source))[1])
+    # a crowd: 40 groups on a 0.05 grid, so naive labels would collide
+    d = [0.5 + 0.05 * (i % 8) for i in range(40)]
+    m = [1.0 + 0.05 * (i // 8) for i in range(40)]
+    plots.plot_nas_scatter(d, m, [70.0] * 40, [1.0 + i % 5 for i in range(40)], list(range(100, 140)),
+                           tmp_path / "crowd.png")
+    assert seen["overlaps"] == []
+    assert 0 < len(seen["texts"]) <= 40  # the labels that fit are drawn, the others left out
 
 
 def test_missing_data_folder_is_reported_not_fatal(tmp_path, monkeypatch):

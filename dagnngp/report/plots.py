@@ -2,8 +2,11 @@
 
 Every function takes plain numbers (lists or arrays, the same ones the report
 stores in its JSON), writes one PNG of a fixed pixel size (:data:`FIGSIZE` x
-:data:`DPI`) and returns its path.  Each figure carries a footnote saying where
-its numbers came from.
+:data:`DPI`) and returns its path.  Where the numbers came from is stored in the
+PNG's ``Source`` text field, and the report prints it once, under the figure.
+No two labels of a figure overlap (see :func:`label_overlaps`): legends sit
+outside the data or in an empty corner, and point labels that would collide
+are left out (their numbers are in the report's tables).
 
 >>> import tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "h.png"
@@ -24,6 +27,7 @@ import numpy as np
 __all__ = [
     "DPI",
     "FIGSIZE",
+    "label_overlaps",
     "plot_dual_map",
     "plot_gaps",
     "plot_kernels",
@@ -56,16 +60,14 @@ def _figure(ncols: int):
 
 
 def _save(fig, path: Path | str, source: str) -> Path:
-    """Write the PNG atomically (temp file + rename) with the provenance footnote."""
+    """Write the PNG atomically (temp file + rename), with ``source`` in its ``Source`` text field."""
     plt = _pyplot()
     path = Path(path)
-    fig.text(0.005, 0.005, source, fontsize=8, color="0.35", ha="left", va="bottom")
-    fig.get_layout_engine().set(rect=(0, 0.035, 1, 0.965))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".png", dir=path.parent)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=DPI, format="png")
+        fig.savefig(tmp, dpi=DPI, format="png", metadata={"Source": source} if source else None)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     finally:
@@ -73,6 +75,89 @@ def _save(fig, path: Path | str, source: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _shown_ticklabels(axis) -> list:
+    lo, hi = sorted(axis.get_view_interval())
+    span = hi - lo
+    return [
+        t for tick, t in zip(axis.get_major_ticks() + axis.get_minor_ticks(),
+                             axis.get_majorticklabels() + axis.get_minorticklabels(), strict=False)
+        if t.get_visible() and t.get_text().strip() and tick.get_visible()
+        and lo - 1e-9 * span <= tick.get_loc() <= hi + 1e-9 * span
+    ]
+
+
+def label_boxes(fig) -> list[tuple[str, object]]:
+    """Every label of ``fig`` that a reader reads, as ``(text, bounding box in pixels)``.
+
+    Titles, axis labels, shown tick labels, annotations, figure texts and whole legends.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = list(fig.texts)
+    boxes: list[tuple[str, object]] = []
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        texts += _shown_ticklabels(ax.xaxis) + _shown_ticklabels(ax.yaxis)
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            boxes.append(("legend", legend.get_window_extent(renderer)))
+    for legend in fig.legends:
+        boxes.append(("legend", legend.get_window_extent(renderer)))
+    for t in texts:
+        if t.get_visible() and t.get_text().strip():
+            boxes.append((t.get_text(), t.get_window_extent(renderer)))
+    return boxes
+
+
+def _data_boxes(ax) -> list:
+    """Small boxes around the plotted data of ``ax``: each line's vertices and each marker."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.transforms import Bbox
+
+    boxes = []
+    for line in ax.lines:
+        xy = line.get_transform().transform(line.get_xydata())
+        boxes += [Bbox.from_extents(x - 1, y - 1, x + 1, y + 1) for x, y in xy if np.isfinite([x, y]).all()]
+    for coll in ax.collections:
+        if not isinstance(coll, PathCollection):
+            continue  # only scatter markers
+        offsets, sizes = coll.get_offsets(), np.asarray(coll.get_sizes(), float)
+        if not len(offsets) or not sizes.size:
+            continue
+        xy = coll.get_offset_transform().transform(offsets)
+        for (x, y), s in zip(xy, np.resize(sizes, len(xy)), strict=True):
+            half = np.sqrt(s) / 2 * DPI / 72 / np.sqrt(2)  # inscribed square of the round marker
+            boxes.append(Bbox.from_extents(x - half, y - half, x + half, y + half))
+    return boxes
+
+
+def label_overlaps(fig) -> list[tuple[str, str]]:
+    """The labels of ``fig`` that overlap another label, or that cover plotted data.
+
+    Returns pairs ``(label, other label)``, and ``(label, "data")`` for a legend or a point
+    label drawn over a line's vertex or a marker.
+
+    >>> plt = _pyplot()
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.annotate("a", (0.5, 0.5)), ax.annotate("b", (0.5, 0.5))
+    >>> label_overlaps(fig)
+    [('a', 'b')]
+    >>> plt.close(fig)
+    """
+    boxes = label_boxes(fig)
+    out = []
+    for i, (a, ba) in enumerate(boxes):
+        out += [(a, b) for b, bb in boxes[i + 1:] if _overlap(ba, bb)]
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        data = _data_boxes(ax)
+        legend = ax.get_legend()
+        covers = [("legend", legend.get_window_extent(renderer))] if legend is not None else []
+        covers += [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_visible()]
+        out += [(name, "data") for name, box in covers if any(_overlap(box, d) for d in data)]
+    return out
 
 
 def png_size(path: Path | str) -> tuple[int, int]:
@@ -176,22 +261,29 @@ def plot_kernels(
 
     ``kernels[label][model]`` has ``"diagonal"`` and ``"offdiagonal"`` on the grid ``C``.
     """
+    from matplotlib.ticker import MultipleLocator
+
     labels = list(kernels)
     fig, axes = _figure(max(1, len(labels)))
     C = np.asarray(C, dtype=float)
+    handles = {}
     for ax, label in zip(axes, labels, strict=False):
         for model, colour in (("exact", _COLOURS[0]), ("paper", _COLOURS[1])):
             entries = kernels[label].get(model)
             if entries is None:
                 continue
-            ax.plot(C, entries["offdiagonal"], color=colour, lw=2, label=f"$K_{{ij}}$ {model}")
-            ax.plot(C, entries["diagonal"], color=colour, lw=1.5, ls="--", label=f"$K_{{ii}}$ {model}")
+            (off,) = ax.plot(C, entries["offdiagonal"], color=colour, lw=2)
+            (diag,) = ax.plot(C, entries["diagonal"], color=colour, lw=1.5, ls="--")
+            handles[f"$K_{{ij}}$, {model} model"] = off
+            handles[f"$K_{{ii}}$, {model} model"] = diag
         ax.set_title(label)
         ax.set_xlabel("input correlation $C$")
         ax.set_xlim(-1, 1)
+        ax.xaxis.set_major_locator(MultipleLocator(0.5))  # five ticks: neighbouring panels stay apart
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left")
     axes[0].set_ylabel("output kernel entry")
+    # one legend for all panels, below them, where it covers no curve
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=4, fontsize=9)
     return _save(fig, path, source)
 
 
@@ -290,10 +382,6 @@ def plot_nas_scatter(
     sc = ax.scatter(d, m, c=acc, s=size, cmap="inferno", edgecolors="0.2", linewidths=0.6, zorder=3)
     cbar = fig.colorbar(sc, ax=ax)
     cbar.set_label(f"mean {accuracy_label} of the group")
-    for d_i, m_i, n_i in zip(d, m, count, strict=True):
-        ax.annotate(
-            str(int(n_i)), (d_i, m_i), textcoords="offset points", xytext=(6, 6), fontsize=7, color="0.3"
-        )
     if boxes:
         for i, (name, (d0, d1, m0, m1)) in enumerate(boxes.items()):
             ax.add_patch(
@@ -322,5 +410,48 @@ def plot_nas_scatter(
     ax.set_ylabel(r"effective width $\bar m$ (paths with $d_p > 0$, over $\bar d$)")
     ax.set_title(r"Cells grouped by $(\bar d, \bar m)$; label = number of cells")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9, loc="upper right")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=9)  # below the axes: it covers no cell
+    radii = np.sqrt(size) / 2 * DPI / 72  # marker radius in pixels (scatter sizes are areas in pt^2)
+    _place_point_labels(fig, ax, d, m, [str(int(n)) for n in count], radii)
     return _save(fig, path, source)
+
+
+def _overlap(a, b) -> bool:
+    return min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)
+
+
+def _place_point_labels(fig, ax, x, y, texts: Sequence[str], radii: np.ndarray) -> list[str]:
+    """Label each point beside its marker where the label covers no other label or marker.
+
+    Tries eight positions around the marker in turn; a label that fits nowhere is left out
+    and returned.  The layout is frozen first, so the saved figure keeps these positions.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    renderer = fig.canvas.get_renderer()
+    taken = [box for _, box in label_boxes(fig)]
+    centres = ax.transData.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+    inner = np.asarray(radii, float) / np.sqrt(2)  # the square inscribed in each round marker
+    markers = [Bbox.from_extents(cx - s, cy - s, cx + s, cy + s)
+               for (cx, cy), s in zip(centres, inner, strict=True)]
+    frame = ax.get_window_extent(renderer)
+    directions = [(1, 1, "left", "bottom"), (1, -1, "left", "top"), (-1, 1, "right", "bottom"),
+                  (-1, -1, "right", "top"), (1, 0, "left", "center"), (-1, 0, "right", "center"),
+                  (0, 1, "center", "bottom"), (0, -1, "center", "top")]
+    left_out = []
+    for (xi, yi), r, text in zip(zip(x, y, strict=True), radii, texts, strict=True):
+        for dx, dy, ha, va in directions:
+            gap = r * 72 / DPI * (0.75 if dx and dy else 1.0) + 2  # points: just past the marker's edge
+            ann = ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(dx * gap, dy * gap),
+                              ha=ha, va=va, fontsize=7, color="0.25", annotation_clip=False)
+            box = ann.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(_overlap(box, other) for other in taken + markers):
+                taken.append(box)
+                break
+            ann.remove()
+        else:
+            left_out.append(text)
+    return left_out

@@ -1,7 +1,8 @@
 """What every section shares: the :class:`Skip` signal and the shapes of tables and figures.
 
 A section is a module of this package with ``KEY``, ``TITLE`` and ``run(settings) -> dict``.
-The dict has ``summary`` (list of sentences), ``source`` (where the numbers came from),
+The dict has ``findings`` (one or two sentences for the report's summary, built from the
+section's own results), ``summary`` (list of sentences), ``source`` (where the numbers came from),
 ``tables`` (``caption``, ``columns``, ``rows``), ``figures`` (``file``, ``caption``,
 ``source``) and ``data`` (every number behind them).
 

@@ -15,7 +15,7 @@ TITLE = "The ReLU dual map and why depth pulls correlations to 1"
 
 
 def run(settings: Settings) -> dict:
-    """h and its iterates on a grid, five trajectories, and h^k(0) against the spec."""
+    """h and its iterates on a grid, five trajectories, and h^k(0) against reference values."""
     C = np.linspace(-1.0, 1.0, 401)
     iterates = {k: v for k, v in enumerate(dual_map_iterates(C, 5), start=1) if k in (1, 2, 3, 5)}
     starts = (-1.0, -0.5, 0.0, 0.5, 0.9)
@@ -28,7 +28,13 @@ def run(settings: Settings) -> dict:
     source = "closed form h(C) = (sqrt(1-C^2) + (pi - arccos C) C) / pi, ReLU, c_sigma = 2 (no sampling)"
     plots.plot_dual_map(C, iterates, trajectories, settings.out_dir / "dual_map.png", source=source)
     steps_to = {c0: layers_to_reach(t, 0.05) for c0, t in trajectories.items()}
+    worst = max(row[3] for row in rows)
     return {
+        "findings": [
+            f"Depth pulls correlations towards 1: a linear+ReLU edge maps a correlation C to h(C) >= C, and "
+            f"from C = 0 it takes {steps_to[0.0]} such layers to pass 0.95 (h^k(0) agrees with its "
+            f"reference values to {worst:.1e})."
+        ],
         "summary": [
             "A linear+ReLU edge maps the correlation C of two inputs to h(C) >= C; h is increasing and "
             "convex with h(1) = 1, so composing it pulls every correlation towards 1 (slowly: "
@@ -39,8 +45,9 @@ def run(settings: Settings) -> dict:
         "source": source,
         "tables": [
             table(
-                "Iterates h^k(0) against the spec's values (section 2.1)",
-                ["k", "h^k(0) computed", "spec", "|difference|"],
+                "Iterates h^k(0): the correlation of two orthogonal inputs after k linear+ReLU layers, "
+                "against reference values (7 decimals)",
+                ["k", "h^k(0) computed", "reference", "|difference|"],
                 rows,
             )
         ],

@@ -36,7 +36,13 @@ def run(settings: Settings) -> dict:
         "every 4-node motif with an input-output path (662); two unit-norm centred inputs; "
         f"C in {list(correlations)}; dagnngp.proofs_check.audit.rule12_audit"
     )
+    example = f" (e.g. {sorted(bad)[0]})" if bad else ""
     return {
+        "findings": [
+            "The paper's rule (12), lambda_min <= P - sum_p h^(d_p)(C), is not an upper bound for "
+            f"{len(bad)} of {n_motifs} four-node motifs{example}: with two inputs lambda_min is the 2x2 "
+            "gap, which the rule then understates."
+        ],
         "summary": [
             f"Rule (12) claims lambda_min <= P - sum_p h^(d_p)(C). For two inputs lambda_min is the 2x2 gap "
             f"itself, so the rule fails wherever the paper model's own gap exceeds it: "
