@@ -334,3 +334,14 @@ def test_training_with_pre_activation_edges_and_weights():
     assert jobs.wait(job.id, 60).status == "done", job.error
     res = job.result
     assert res["predicted"] is not None and res["measured_mean"][-1] < res["measured_mean"][0]
+
+
+def test_widget_follows_edge_convention_weights_and_readout():
+    motif = "2_2(0.5)1_112"
+    html = widget(motif, C=0.5, edge="pre", readout=False)._repr_html_()
+    K0, mu0 = pair_gram(0.5)
+    gap = pair_gap(nngp(motif, K0, mu0, edge="pre").output, 0, 1)
+    ntk_gap = pair_gap(np.asarray(ntk(motif, K0, mu0, edge="pre", readout=False).ntk), 0, 1)
+    assert f"{gap:.5f}" in html and f"{ntk_gap:.5f}" in html
+    assert ">0.5</text>" in html  # the weight written on its arc
+    assert "NTK of the output node (no readout)" in html  # the table's caption
