@@ -25,7 +25,9 @@ a small input.  Contenders are alternated round by round; each figure is the
 best of ``--repeats`` runs; the first call of ``nngp`` (Numba compile or cache
 load) and of neural-tangents (JAX compile) is excluded and printed separately.
 Floors: speed-up over (a) >= 10x, time relative to (b) <= 0.6x, speed-up over
-(c) >= 5x; each is printed as PASS or MISS.  A breakdown of where ``nngp()``
+(c) >= 5x; each is printed as PASS or MISS.  Then ``ntk()`` of DAG#3 (both readout
+conventions) against its ``nngp()``, goal within 2x, after a check of the Numba NTK
+against the NumPy reference on the first 300 inputs.  A breakdown of where ``nngp()``
 spends its time follows (``--no-breakdown`` skips it).
 
 ``python benchmarks/bench_engine.py --self-check`` compares ``efficient_exact``
@@ -47,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from dagnngp.motif import Motif, Op
-from dagnngp.numerics import nngp
+from dagnngp.numerics import nngp, ntk
 
 ROOT = Path(__file__).resolve().parents[1]
 # made by benchmarks/nt_env.sh; not under .cache/, whose presence the docs build test refuses
@@ -58,6 +60,7 @@ MOTIFS = {
 }
 CHAIN = "2_02_002"
 FLOOR_A, FLOOR_B, FLOOR_C = 10.0, 0.6, 5.0
+FLOOR_NTK = 2.0  # the NTK of DAG#3 within this factor of its NNGP
 BLOCK_BYTES = 1 << 19  # row blocks of (a): its few scratch blocks of this size stay in L2
 
 
@@ -410,11 +413,18 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
         warm = np.empty_like(K0)
         warm.fill(0.0)  # pages already touched
 
+        none = np.empty((1, 1))
+
         def rows(dest: np.ndarray) -> None:
-            prog._rows(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, dest)
+            prog._rows(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, prep.diag_out, K0, dest,
+                       none)
 
         def upper(dest: np.ndarray) -> None:
-            prog._row_range(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, K0, 0, True, dest)
+            prog._row_range(*prog.main_pass_args(prep), prep.enc.n_slots, prep.diag_out, prep.diag_out, K0, 0,
+                            True, dest, none)
+
+        def reused(dest: np.ndarray) -> None:  # what nngp() would cost writing into a caller's buffer
+            prog.kernel_fused(m, check_gram_fused(K0), mu0, "exact", out=dest)
 
         stages = {
             "nngp() end to end": lambda: nngp(m, K0, model="exact"),
@@ -425,6 +435,8 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
             "_rows kernel + mirror, fresh output": lambda: rows(np.empty_like(K0)),
             "_rows kernel + mirror, output touched": lambda: rows(warm),
             "upper triangle only (_row_range), touched": lambda: upper(warm),
+            "validation + kernel into a reused buffer": lambda: reused(warm),
+            "read K0 + write N x N (np.copyto)": lambda: np.copyto(warm, K0),
             "np.all(np.isfinite(out)) (no longer run)": lambda: np.all(np.isfinite(out)),
         }
         rows(out)
@@ -435,6 +447,28 @@ def breakdown(code: str, K0: np.ndarray, repeats: int) -> None:
     total = best["nngp() end to end"]
     for name, t in best.items():
         print(f"    {name:<44} {t:8.3f} s  {100 * t / total:5.0f}% of nngp()")
+
+
+def ntk_vs_nngp(K0: np.ndarray, repeats: int) -> None:
+    """The NTK of DAG#3 (both readout conventions) against its NNGP, both as a user calls them."""
+    code = MOTIFS["DAG#3"]
+    small = K0[:300, :300]  # the Numba NTK against the NumPy reference first (N = 300)
+    diff = max(max_rel_diff(ntk(code, small, readout=r).ntk, ntk(code, small, readout=r, backend="numpy").ntk)
+               for r in (True, False))
+    assert diff <= 1e-13, f"the Numba NTK and the NumPy reference differ by {diff:.2e}"
+    ntk(code, K0)  # compile / cache load, excluded
+    ntk(code, K0, readout=False)
+    times = alternate({"nngp": lambda: nngp(code, K0, model="exact"),
+                       "ntk": lambda: ntk(code, K0, model="exact"),
+                       "ntk, readout=False": lambda: ntk(code, K0, model="exact", readout=False)}, repeats)
+    best = best_of(times)
+    print(f"\nNTK of DAG#3 {code}, N = {K0.shape[0]}, as a user calls it (default backend and validation; "
+          f"agreement with the NumPy reference on N = 300: {diff:.1e})")
+    for name in ("ntk", "ntk, readout=False"):
+        ratio = best[name] / best["nngp"]
+        print(f"    {name}(): {best[name]:.3f} s, nngp(): {best['nngp']:.3f} s: {ratio:.2f}x the NNGP "
+              f"(goal <= {FLOOR_NTK:g}x: {verdict(ratio <= FLOOR_NTK)}); median of per-round ratios "
+              f"{paired(times, name, 'nngp'):.2f}x")
 
 
 def psd_cliff(repeats: int, n: int = 2048) -> None:
@@ -536,6 +570,8 @@ def main() -> None:
               f"time relative to (b) {b:.2f}x (floor <= {FLOOR_B:g}x: {verdict(b <= FLOOR_B)}); "
               f"median of per-round ratios {paired(times, 'numpy', 'nngp'):.1f}x and "
               f"{paired(times, 'nngp', 'arccos'):.2f}x")
+
+    ntk_vs_nngp(K0, args.repeats)
 
     if not args.no_nt:
         run_nt(X, K0, args.repeats, t_gram, args.nt_venv.resolve())

@@ -105,6 +105,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "dagnngp.commands.sweep",
     "nas": "dagnngp.commands.nas",
     "playground": "dagnngp.commands.playground",
+    "train": "dagnngp.commands.train",
 }
 
 

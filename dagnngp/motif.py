@@ -31,14 +31,17 @@ This module knows nothing of kernels; it is pure combinatorics.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import operator
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
-__all__ = ["MAX_NODES", "MAX_LISTED_PATHS", "Motif", "MotifError", "Op"]
+__all__ = ["MAX_NODES", "MAX_LISTED_PATHS", "EdgeChange", "Motif", "MotifError", "Op", "chain", "dense",
+           "resnet"]
 
 #: Largest number of nodes a motif may have.  Kernels cost O(H^2) Gram
 #: matrices, and path counts grow like 2^H, so larger cells are refused.
@@ -521,3 +524,269 @@ class Motif:
         d_bar = depth_sum / total
         parametrised = sum(c for d, c in counts.items() if d > 0)
         return (d_bar, parametrised * total / depth_sum)
+
+    # ============================================================ algebra
+    # Builders and single-edge edits.  Edits keep every other edge's op and weight.
+
+    def _pair(self, s: object, t: object) -> tuple[int, int]:
+        """``(s, t)`` as Python ints (NumPy integers accepted), checked to name a pair ``s < t``."""
+        si, ti = _as_int(s), _as_int(t)
+        if si is None or ti is None:
+            raise MotifError(f"edge ({_clip(s)}, {_clip(t)}): node indices must be ints")
+        if not (0 <= si < ti <= self.output):
+            raise MotifError(
+                f"no pair ({si}, {ti}) in a motif with nodes 0..{self.output}; edges go from s to t, s < t"
+            )
+        return si, ti
+
+    def _weight_rows(self) -> list[list[float]]:
+        return [[self.weight(s, t) for s in range(t)] for t in range(1, self.n_nodes)]
+
+    def _set(self, s: int, t: int, op: Op, weight: object = None) -> Motif:
+        rows = [list(row) for row in self.ops]
+        rows[t - 1][s] = op
+        weights = None
+        if weight is not None or self.weights is not None:
+            wrows = self._weight_rows()
+            if weight is not None:
+                wrows[t - 1][s] = _weight_value(weight, f"({s}, {t})")
+            weights = tuple(tuple(row) for row in wrows)
+        return dataclasses.replace(self, ops=tuple(tuple(row) for row in rows), weights=weights)
+
+    def with_edge(self, s: int, t: int, op: Op | int | str = Op.SKIP, weight: float | None = None) -> Motif:
+        """This motif plus a new ``op`` edge ``s -> t`` of weight ``weight`` (the pair must have no edge).
+
+        >>> str(Motif.parse("1_02").with_edge(0, 2, "skip")), str(Motif.parse("1_02").with_edge(0, 2, 1, 0.5))
+        ('1_12', '1_1(0.5)2')
+        """
+        s, t = self._pair(s, t)
+        new = Op.coerce(op, where=f"edge ({s}, {t})")
+        if new is Op.ZERO:
+            raise MotifError(f"with_edge({s}, {t}) needs a skip or linear op; use without_edge to remove one")
+        old = self.ops[t - 1][s]
+        if old is not Op.ZERO:
+            raise MotifError(
+                f"{self!s} already has a {old.name.lower()} edge ({s}, {t}); use replace_edge to change it"
+            )
+        return self._set(s, t, new, weight)
+
+    def without_edge(self, s: int, t: int) -> Motif:
+        """This motif with the edge ``s -> t`` removed (the pair must carry an edge).
+
+        >>> str(Motif.parse("2_21_112").without_edge(0, 3))
+        '2_21_012'
+        """
+        s, t = self._pair(s, t)
+        if self.ops[t - 1][s] is Op.ZERO:
+            raise MotifError(f"{self!s} has no edge ({s}, {t}) to remove")
+        return self._set(s, t, Op.ZERO)
+
+    def replace_edge(self, s: int, t: int, op: Op | int | str, weight: float | None = None) -> Motif:
+        """The existing edge ``s -> t`` given the op ``op`` (``"zero"`` removes it); weight kept unless given.
+
+        >>> str(Motif.parse("2_21_112").replace_edge(0, 1, "skip"))
+        '1_21_112'
+        """
+        s, t = self._pair(s, t)
+        new = Op.coerce(op, where=f"edge ({s}, {t})")
+        if self.ops[t - 1][s] is Op.ZERO:
+            raise MotifError(f"{self!s} has no edge ({s}, {t}) to replace; use with_edge to add one")
+        return self._set(s, t, new, weight)
+
+    def neighbours(self, add: bool = True, remove: bool = True, replace: bool = True) -> Iterator[EdgeChange]:
+        """Every motif one edge away: each pair ``s < t`` in turn, with each other op it could carry.
+
+        Yields :class:`EdgeChange` records ``(s, t, old, new, motif)`` in topological pair order;
+        ``add``/``remove``/``replace`` select the kinds of change (zero to non-zero, non-zero to zero,
+        skip to linear and back).
+
+        >>> [str(c.motif) for c in Motif.parse("2_01").neighbours(remove=False, replace=False)]
+        ['2_11', '2_21']
+        """
+        for t in range(1, self.n_nodes):
+            for s in range(t):
+                old = self.ops[t - 1][s]
+                for new in Op:
+                    if new is old:
+                        continue
+                    kind_ok = (add if old is Op.ZERO else remove if new is Op.ZERO else replace)
+                    if kind_ok:
+                        yield EdgeChange(s, t, old, new, self._set(s, t, new))
+
+    def then(self, other: Motif | str) -> Motif:
+        """Series composition: ``other``'s input node is this motif's output node.
+
+        The result has ``self.n_nodes + other.n_nodes - 1`` nodes; ``a >> b`` is ``a.then(b)``.
+
+        >>> str(Motif.parse("2").then("2_12")), str(Motif.parse("2") >> Motif.parse("2"))
+        ('2_02_012', '2_02')
+        """
+        nxt = Motif.coerce(other)
+        shift = self.output
+        n = self.n_nodes + nxt.output
+        if n > MAX_NODES:
+            raise MotifError(f"a {self.n_nodes}-node motif then a {nxt.n_nodes}-node motif would have "
+                             f"{n} nodes; the maximum is {MAX_NODES}")
+        rows = list(self.ops)
+        wrows = [tuple(r) for r in self._weight_rows()]
+        for t in range(1, nxt.n_nodes):
+            rows.append((Op.ZERO,) * shift + nxt.ops[t - 1])
+            wrows.append((1.0,) * shift + tuple(nxt.weight(s, t) for s in range(t)))
+        weighted = self.weights is not None or nxt.weights is not None
+        return dataclasses.replace(self, ops=tuple(rows), weights=tuple(wrows) if weighted else None)
+
+    def __rshift__(self, other: object) -> Motif:
+        if not isinstance(other, (Motif, str)):
+            return NotImplemented
+        return self.then(other)
+
+    @classmethod
+    def chain(cls, depth: int, op: Op | int | str = Op.LINEAR) -> Motif:
+        """A plain stack: ``depth`` edges ``0 -> 1 -> ... -> depth``, each of op ``op``.
+
+        >>> str(Motif.chain(3))
+        '2_02_002'
+        """
+        n = _count(depth, "depth", 1) + 1
+        edge = Op.coerce(op, where="chain")
+        return cls.from_edges(n, {(i, i + 1): edge for i in range(n - 1)})
+
+    @classmethod
+    def resnet(cls, blocks: int, block_depth: int = 2) -> Motif:
+        """``blocks`` residual blocks in series, each ``block_depth`` linear edges bridged by a skip.
+
+        >>> str(Motif.resnet(1)), str(Motif.resnet(2))
+        ('2_12', '2_12_002_0012')
+        """
+        count = _count(blocks, "blocks", 1)
+        depth = _count(block_depth, "block_depth", 2)
+        block = cls.chain(depth).with_edge(0, depth, Op.SKIP)
+        out = block
+        for _ in range(count - 1):
+            out = out >> block
+        return out
+
+    @classmethod
+    def dense(cls, n_nodes: int, op: Op | int | str = Op.LINEAR) -> Motif:
+        """Every pair ``s < t`` of ``n_nodes`` nodes joined by an ``op`` edge (a densely connected cell).
+
+        >>> str(Motif.dense(4))
+        '2_22_222'
+        """
+        n = _count(n_nodes, "n_nodes", 2)
+        edge = Op.coerce(op, where="dense")
+        return cls.from_edges(n, {(s, t): edge for t in range(1, n) for s in range(t)})
+
+    # ---------------------------------------------------------------- display (Jupyter)
+    def _repr_svg_(self) -> str:
+        """The DAG drawn as SVG: nodes in a row, one arc per edge above them.
+
+        Linear edges are solid, skip edges dashed; an edge whose weight is not 1
+        is labelled with it at the top of its arc.  Pure text, no plotting library.
+
+        >>> svg = Motif.parse("1_2(0.5)1")._repr_svg_()
+        >>> svg.startswith("<svg"), svg.count("<circle"), svg.count('stroke-dasharray="6 4"'), ">0.5<" in svg
+        (True, 3, 2, True)
+        """
+        from html import escape
+
+        gap, r, unit = 84, 15, 20  # node spacing, node radius, arc height per node spanned
+        edges = list(self.edges())
+        top = 18 + unit * max((t - s for s, t, _ in edges), default=0) + 14
+        width, height = max(2 * 30 + gap * (self.n_nodes - 1), 320), top + r + 26
+        x = [30 + gap * t for t in range(self.n_nodes)]
+        name = str(self) if len(str(self)) <= 80 else str(self)[:77] + "..."
+        style = {Op.LINEAR: ('#1f5fa8', ''), Op.SKIP: ('#b0501a', ' stroke-dasharray="6 4"')}
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+            f"<title>Motif {escape(str(self))}: solid arcs linear edges, dashed arcs skip edges</title>",
+            "<defs>",
+            *(f'<marker id="dagnngp-{op.name.lower()}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+              f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
+              for op, (colour, _) in style.items()),
+            "</defs>",
+        ]
+        for s, t, op in edges:
+            colour, dash = style[op]
+            x0, x1, h = x[s] + 4, x[t] - 4, unit * (t - s)
+            parts.append(f'<path d="M{x0},{top - r + 3} C{x0},{top - r - 1.33 * h} {x1},{top - r - 1.33 * h} '
+                         f'{x1},{top - r + 3}" fill="none" stroke="{colour}" stroke-width="1.6"{dash} '
+                         f'marker-end="url(#dagnngp-{op.name.lower()})">'
+                         f"<title>{s} -&gt; {t}: {op.name.lower()}</title></path>")
+            w = self.weight(s, t)
+            if w != 1.0:
+                parts.append(f'<text x="{(x0 + x1) / 2}" y="{top - r - h - 3}" text-anchor="middle" '
+                             f'fill="{colour}">{escape(_format_weight(w))}</text>')
+        for t in range(self.n_nodes):
+            parts.append(f'<circle cx="{x[t]}" cy="{top}" r="{r}" fill="#ffffff" stroke="#333333" '
+                         'stroke-width="1.4"/>')
+            parts.append(f'<text x="{x[t]}" y="{top + 4}" text-anchor="middle">X{t}</text>')
+        parts.append(f'<text x="{width / 2}" y="{height - 6}" text-anchor="middle" fill="#555555">'
+                     f"{escape(name)}   (solid: linear, dashed: skip)</text>")
+        parts.append("</svg>")
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        """The SVG drawing with a one-line summary (nodes, linear and skip edges, paths).
+
+        >>> "<svg" in Motif.parse("2_21_112")._repr_html_()
+        True
+        """
+        from html import escape
+
+        n_skip = sum(1 for _, _, op in self.edges() if op is Op.SKIP)
+        return (f'<div class="dagnngp-motif">{self._repr_svg_()}<div><code>{escape(repr(self))}</code>: '
+                f"{self.n_nodes} nodes, {self.n_linear} linear and {n_skip} skip edges, "
+                f"{self.n_paths} input-output paths</div></div>")
+
+
+# ================================================================ algebra helpers and builders
+
+
+class EdgeChange(NamedTuple):
+    """One single-edge edit of a motif: the pair, its old and new op, and the edited motif."""
+
+    s: int
+    t: int
+    old: Op
+    new: Op
+    motif: Motif
+
+
+def _count(value: object, name: str, minimum: int) -> int:
+    number = _as_int(value)
+    if number is None:
+        raise MotifError(f"{name} must be an int, not {type(value).__name__}")
+    if number < minimum:
+        raise MotifError(f"{name} must be at least {minimum}, got {number}")
+    if number > MAX_NODES:
+        raise MotifError(f"{name}={_clip(number)} exceeds the maximum number of nodes, {MAX_NODES}")
+    return number
+
+
+def chain(depth: int, op: Op | int | str = Op.LINEAR) -> Motif:
+    """:meth:`Motif.chain`: ``depth`` edges of op ``op`` in a row.
+
+    >>> chain(2)
+    Motif('2_02')
+    """
+    return Motif.chain(depth, op)
+
+
+def resnet(blocks: int, block_depth: int = 2) -> Motif:
+    """:meth:`Motif.resnet`: ``blocks`` residual blocks of ``block_depth`` linear edges.
+
+    >>> resnet(1, block_depth=3)
+    Motif('2_02_102')
+    """
+    return Motif.resnet(blocks, block_depth)
+
+
+def dense(n_nodes: int, op: Op | int | str = Op.LINEAR) -> Motif:
+    """:meth:`Motif.dense`: every pair of ``n_nodes`` nodes joined.
+
+    >>> dense(3)
+    Motif('2_22')
+    """
+    return Motif.dense(n_nodes, op)

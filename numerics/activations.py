@@ -58,6 +58,10 @@ class ActivationMaps:
     finite_grad: Callable[[np.ndarray], np.ndarray] | None = None
     #: ``derivative(K)`` = ``c E[s'(u_i) s'(u_j)]`` for ``u ~ N(0, K)``: the NTK's map (None: no derivative)
     derivative: Callable[[np.ndarray], np.ndarray] | None = None
+    #: ``dual_gap(K, E)``: ``(dual(K), its gap)`` read from the gaps ``E`` of ``K`` (closed forms only)
+    dual_gap: Callable[[Any, Any], tuple[Any, Any]] | None = None
+    #: ``derivative_gap(K, E)``: ``(e, sqrt(e_ii e_jj) - e)`` with ``e = derivative(K)``, read from ``E``
+    derivative_gap: Callable[[Any, Any], tuple[Any, Any]] | None = None
 
 
 class ArrayAlgebra:
@@ -144,8 +148,24 @@ def closed_form_maps(act: Activation, c_sigma: float) -> ActivationMaps:
         alg = _algebra(xp)
         return c_sigma * _dual.derivative_gram(xp, K, lambda si, sj, C: act.derivative_moment(alg, si, sj, C))
 
+    def dual_gap(K: Any, E: Any) -> tuple[Any, Any]:
+        # the values as dual() gives them (so the NTK's NNGP is nngp's, bit for bit), the gap from E
+        xp = _namespace(K)
+        alg = _algebra(xp)
+        _, gap = _dual.dual_gram_gap(xp, K, E, second(xp), lambda C: act.h(alg, C), lambda e: act.G(alg, e),
+                                     c_sigma * at_zero * at_zero)
+        return dual(K), gap
+
+    def derivative_gap(K: Any, E: Any) -> tuple[Any, Any]:
+        xp = _namespace(K)
+        alg = _algebra(xp)
+        e, drop = _dual.derivative_gram_gap(xp, K, E, lambda si, sj, C: act.derivative_moment(alg, si, sj, C),
+                                            lambda si, sj, eps: act.derivative_distance(alg, si, sj, eps))
+        return c_sigma * e, c_sigma * drop
+
     has_derivative = not (getattr(act, "order", None) == 0)  # the step's derivative is a delta
-    return ActivationMaps(act.name, dual, mean, *_finite_maps(act), derivative if has_derivative else None)
+    return ActivationMaps(act.name, dual, mean, *_finite_maps(act), derivative if has_derivative else None,
+                          dual_gap, derivative_gap if has_derivative else None)
 
 
 def _finite_maps(act: Activation) -> tuple[Callable[[Any], Any], Callable[[Any], Any] | None]:

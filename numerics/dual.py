@@ -50,6 +50,9 @@ __all__ = [
     "G2",
     "PRIMITIVES",
     "derivative_gram",
+    "derivative_gram_gap",
+    "dual_gram_gap",
+    "gram_gap",
     "dual_gap",
     "dual_gram",
     "h",
@@ -280,6 +283,81 @@ def derivative_gram(xp: Any, K: Any, moment: Any) -> Any:
     safe = xp.where(diag > 0, diag, 1.0)
     out = xp.where(positive, moment(safe[:, None], safe[None, :], C) + xp.zeros_like(C), 0.0)
     return xp.astype(out, K.dtype) if xp is not np else out.astype(K.dtype, copy=False)
+
+
+def gram_gap(xp: Any, K: Any) -> Any:
+    """``E_ij = (K_ii + K_jj)/2 - K_ij``: a Gram's *gap*, the quantity that keeps ``1 - C`` as ``C -> 1``.
+
+    >>> gram_gap(np, np.array([[1.0, 0.75], [0.75, 4.0]])).tolist()
+    [[0.0, 1.75], [1.75, 0.0]]
+    """
+    d = _diagonal(xp, K)
+    return 0.5 * (d[:, None] + d[None, :]) - K
+
+
+def _distance(xp: Any, K: Any, E: Any) -> tuple[Any, Any, Any]:
+    """``(diag, eps, positive)``: ``eps = 1 - C`` read from the gaps ``E`` (no cancellation as C -> 1).
+
+    ``1 - C = (E_ij - (sqrt(K_ii) - sqrt(K_jj))^2 / 2) / sqrt(K_ii K_jj)``, after the
+    power-of-two scaling of :func:`_correlation`.
+    """
+    diag = xp.clip(_diagonal(xp, K), 0.0, None)
+    top = float(xp.max(diag)) if diag.shape[0] else 0.0
+    e = math.frexp(top)[1] if 0.0 < top < math.inf else 0
+
+    def unit(x: Any) -> Any:
+        return (x * 2.0 ** -(e // 2)) * 2.0 ** -(e - e // 2)
+
+    root = xp.sqrt(unit(diag))
+    den = root[:, None] * root[None, :]
+    num = unit(E) - 0.5 * (root[:, None] - root[None, :]) ** 2
+    positive = den > 0
+    eps = xp.where(positive, num / xp.where(positive, den, 1.0), 0.0)
+    return diag, xp.clip(eps, 0.0, 2.0), positive
+
+
+def dual_gram_gap(xp: Any, K: Any, E: Any, second_moment: Any, h_map: Any, g_map: Any,
+                  zero_value: float = 0.0) -> tuple[Any, Any]:
+    """:func:`dual_gram` and the output's gap, both read from the input's gap ``E``.
+
+    ``out_ij = r_i r_j h(1 - eps)`` and ``gap_ij = (r_i - r_j)^2 / 2 + r_i r_j G(eps)`` with
+    ``r_i^2 = second_moment(K_ii)``: near ``C = 1`` neither cancels.
+
+    >>> K = np.array([[1.0, 1 - 1e-15], [1 - 1e-15, 1.0]])
+    >>> out, gap = dual_gram_gap(np, K, gram_gap(np, K), lambda d: d, lambda C: h(np, C), lambda e: G(np, e))
+    >>> abs(float(gap[0, 1]) / float(G(np, 1 - K[0, 1])) - 1) < 1e-15   # every digit of G(1 - C)
+    True
+    """
+    diag, eps, positive = _distance(xp, K, E)
+    d = xp.where(diag > 0, second_moment(xp.where(diag > 0, diag, 1.0)) + xp.zeros_like(diag), zero_value)
+    r = xp.sqrt(d)
+    rr = r[:, None] * r[None, :]
+    out = xp.where(positive, rr * h_map(1.0 - eps), 0.0)
+    gap = xp.where(positive, 0.5 * (r[:, None] - r[None, :]) ** 2 + rr * g_map(eps),
+                   0.5 * (d[:, None] + d[None, :]) - out)
+    eye = xp.eye(K.shape[0], dtype=K.dtype)
+    out = out * (1.0 - eye) + eye * d[:, None]
+    return xp.astype(out, K.dtype), xp.astype(gap * (1.0 - eye), K.dtype)
+
+
+def derivative_gram_gap(xp: Any, K: Any, E: Any, moment: Any, distance: Any) -> tuple[Any, Any]:
+    """The derivative map ``e_ij`` and ``sqrt(e_ii e_jj) - e_ij``, both read from the gap ``E``.
+
+    ``moment(s_i, s_j, C)`` and ``distance(s_i, s_j, eps)`` are the activation's
+    :meth:`derivative_moment` and :meth:`derivative_distance`; ``e_ij = moment(.., 1) -
+    distance(.., eps)``, so the square-root singularity at ``C = 1`` is read from ``eps``.
+    """
+    diag, eps, positive = _distance(xp, K, E)
+    _, C, _ = _correlation(xp, K)
+    safe = xp.where(diag > 0, diag, 1.0)
+    si, sj = safe[:, None], safe[None, :]
+    top = xp.where(positive, moment(si, sj, xp.ones_like(eps)) + xp.zeros_like(eps), 0.0)
+    # near C = 1 from eps; for C <= 0, where eps carries no more digits than C, from C as derivative_gram does
+    near = eps < 1.0
+    drop = xp.where(positive & near, distance(si, sj, xp.where(near, eps, 0.0)) + xp.zeros_like(eps), 0.0)
+    e_c = xp.where(positive, moment(si, sj, C) + xp.zeros_like(C), 0.0)
+    e = xp.where(near, top - drop, e_c)
+    return e, xp.where(near, drop, top - e_c)
 
 
 # ---------------------------------------------------------------------- NumPy names of the ReLU map

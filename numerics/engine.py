@@ -67,6 +67,21 @@ def _comb(ins: Comb, pairs: dict, vecs: dict, like: Any, xp: Any) -> Any:
     return acc
 
 
+def _comb_gap(ins: Comb, gaps: dict, vecs: dict, like: Any, xp: Any) -> Any:
+    """A ``Comb``'s gap ``(P_ii + P_jj)/2 - P_ij``: linear in its terms' gaps, outer terms formed directly."""
+    acc = None
+    for coef, r in ins.pairs:
+        term = gaps[r] if coef == 1 else coef * gaps[r]
+        acc = term + 0 if acc is None else acc + term
+    for coef, a, b in ins.outers:
+        va, vb = vecs[a], vecs[b]
+        # (a_i b_i + a_j b_j)/2 - a_i b_j = (a_i (b_i - b_j) + b_j (a_j - a_i)) / 2
+        term = (0.5 * coef) * (va[:, None] * (vb[:, None] - vb[None, :])
+                               + vb[None, :] * (va[None, :] - va[:, None]))
+        acc = term if acc is None else acc + term
+    return like * 0 if acc is None else acc
+
+
 def run_program(
     program: Program,
     K0: Any,
@@ -78,6 +93,7 @@ def run_program(
     xp: Any = None,
     keep_pairs: Iterable[int] = (),
     keep_vecs: Iterable[int] = (),
+    gaps: tuple[Any, Callable, Callable] | None = None,
 ) -> tuple[dict[int, Any], dict[int, Any]]:
     """Run ``program`` from ``(K0, mu0)``; returns the kept ``(pair, vec)`` registers.
 
@@ -88,6 +104,13 @@ def run_program(
     programs with the NTK.  The output Gram, the output mean and the output NTK
     are always kept; ``keep_pairs`` / ``keep_vecs`` name more.  ``xp`` is the
     array namespace (default NumPy).
+
+    ``gaps = (E0, dual_gap, tangent_gap)`` carries every pair register's gap
+    ``E_ij = (P_ii + P_jj)/2 - P_ij`` beside it, from the input's ``E0``:
+    ``dual_gap(K, E)`` returns ``(dual(K), its gap)`` and ``tangent_gap((K, E), (Theta,
+    E_Theta) or None)`` likewise; sums combine gaps linearly.  The maps then read
+    ``1 - C`` from the gaps, which keeps its digits as ``C -> 1`` where ``1 - K_ij /
+    sqrt(K_ii K_jj)`` does not (the NTK's derivative map needs it).
     """
     if xp is None:
         import numpy as xp
@@ -100,17 +123,29 @@ def run_program(
     pair_last, vec_last = last_uses(program)
     pairs: dict[int, Any] = {0: K0}
     vecs: dict[int, Any] = {0: mu0}
+    gap: dict[int, Any] = {}
+    if gaps is not None:
+        gap[0], dual_gap, tangent_gap = gaps
     for k, ins in enumerate(program.instructions):
         if isinstance(ins, Dual):
-            pairs[ins.out] = dual(pairs[ins.src])
+            if gaps is None:
+                pairs[ins.out] = dual(pairs[ins.src])
+            else:
+                pairs[ins.out], gap[ins.out] = dual_gap(pairs[ins.src], gap[ins.src])
         elif isinstance(ins, Mean):
             vecs[ins.out] = mean(pairs[ins.src])
         elif isinstance(ins, Tangent):
-            if tangent is None:
+            if gaps is not None:
+                theta = None if ins.ntk < 0 else (pairs[ins.ntk], gap[ins.ntk])
+                pairs[ins.out], gap[ins.out] = tangent_gap((pairs[ins.src], gap[ins.src]), theta)
+            elif tangent is None:
                 raise ValueError("this program carries the NTK: run_program needs tangent=")
-            pairs[ins.out] = tangent(pairs[ins.src], None if ins.ntk < 0 else pairs[ins.ntk])
+            else:
+                pairs[ins.out] = tangent(pairs[ins.src], None if ins.ntk < 0 else pairs[ins.ntk])
         elif isinstance(ins, Comb):
             pairs[ins.out] = _comb(ins, pairs, vecs, K0, xp)
+            if gaps is not None:
+                gap[ins.out] = _comb_gap(ins, gap, vecs, K0, xp)
         else:
             acc = None
             for coef, r in ins.terms:
@@ -119,6 +154,7 @@ def run_program(
             vecs[ins.out] = mu0 * 0 if acc is None else acc
         for r in [r for r in pairs if r not in keep_p and pair_last.get(r, -1) <= k]:
             del pairs[r]
+            gap.pop(r, None)
         for r in [r for r in vecs if r not in keep_v and vec_last.get(r, -1) <= k]:
             del vecs[r]
     return pairs, vecs

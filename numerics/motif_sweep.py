@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -180,6 +181,27 @@ class SweepResult:
         """Motif strings of ``rows`` (all rows by default)."""
         rows = range(len(self)) if rows is None else rows
         return [str(self.motif(int(k))) for k in rows]
+
+    def to_frame(self) -> Any:
+        """One row per motif and correlation ``C`` as a pandas DataFrame (pandas is optional).
+
+        Columns: ``motif``, ``C``, ``gap``, ``rule12``, ``diagonal``, ``offdiagonal``,
+        ``output_mean``, ``n_paths``, ``d_bar``, ``m_bar``.
+
+        >>> sweep(2, [0.0, 0.5]).to_frame().shape  # doctest: +SKIP
+        (6, 10)
+        """
+        from dagnngp.tables import data_frame
+
+        k = self.C.shape[0]
+        rep = lambda a: np.repeat(np.asarray(a), k)  # noqa: E731 -- per-motif columns, one row per C
+        return data_frame({
+            "motif": np.repeat(np.array(self.motif_strings(), dtype=object), k),
+            "C": np.tile(self.C, len(self)),
+            **{name: getattr(self, name).reshape(-1)
+               for name in ("gap", "rule12", "diagonal", "offdiagonal", "output_mean")},
+            "n_paths": rep(self.n_paths), "d_bar": rep(self.d_bar), "m_bar": rep(self.m_bar),
+        })
 
 
 def _as_codes(motifs: object) -> np.ndarray:

@@ -39,8 +39,8 @@ DEFAULT_MAX_BYTES = 256 * 2**20
 
 
 @njit(**NUMBA_FLAGS)
-def _row_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-                 diag_out, k0rows, r, r0, S, rowmin, rowarg):
+def _row_min_gap(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, wn,
+                 out_slot, diag_out, k0rows, r, r0, S, rowmin, rowarg):
     n = k0rows.shape[1]
     i = r0 + r
     a = diag_out[i]
@@ -51,7 +51,7 @@ def _row_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_
         if k0_slot >= 0:
             for jj in range(nb):
                 S[k0_slot, jj] = k0rows[r, j0 + jj]
-        _chunk(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, i, j0, nb, S)
+        _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, wn, i, j0, nb, S)
         for jj in range(nb):
             c = diag_out[j0 + jj]
             b = S[out_slot, jj]
@@ -65,8 +65,8 @@ def _row_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _rows_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot, out_slot,
-                  n_slots, diag_out, k0rows, r0, rowmin, rowarg):
+def _rows_min_gap(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot,
+                  ek0_slot, wn, out_slot, ntk_slot, n_slots, diag_out, k0rows, r0, rowmin, rowarg):
     """Per row i of the block: min over j > i of the 2x2 least eigenvalue, and its j.
 
     Rows k and nr-1-k go to the same task so that triangles balance across threads.
@@ -75,11 +75,11 @@ def _rows_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col
     half = (nr + 1) // 2
     for k in prange(half):
         S = np.empty((n_slots, CHUNK))
-        _row_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
+        _row_min_gap(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, wn,
                      out_slot, diag_out, k0rows, k, r0, S, rowmin, rowarg)
         if nr - 1 - k != k:
-            _row_min_gap(main, main_slot, main_coef, half_c, sb2, root, row_factor, col_factor, k0_slot,
-                         out_slot, diag_out, k0rows, nr - 1 - k, r0, S, rowmin, rowarg)
+            _row_min_gap(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor,
+                         k0_slot, wn, out_slot, diag_out, k0rows, nr - 1 - k, r0, S, rowmin, rowarg)
 
 
 def _block_rows(m: Motif, model: str, n: int, itemsize: int, max_bytes: int, arrays_per_row: int) -> int:

@@ -10,7 +10,8 @@ its Taylor series for angles below 1, so ``h(C)`` keeps full relative accuracy a
 ``C -> -1`` and ``1 - h(C)`` as ``C -> 1``.  Every branch is computed and then
 selected, so loops over these functions vectorise.
 
-Besides the off-diagonal map, a linear edge needs its exact diagonal value
+:func:`relu_h_and_slope` returns the derivative dual map ``h'(C) = 1 - theta / pi``
+(the NTK's) from the same angle.  Besides the off-diagonal map, a linear edge needs its exact diagonal value
 (:func:`relu_diag`, ``c/2 (K_ii + sigma_b^2)``) and its normalised mean
 (:func:`relu_mean_scalar`).
 
@@ -41,7 +42,8 @@ from numba.extending import intrinsic  # noqa: E402
 
 from dagnngp.numerics.dual import ASIN_P, ASIN_Q, J_SERIES  # noqa: E402
 
-__all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_mean_scalar", "wide_vectors"]
+__all__ = ["NUMBA_FLAGS", "relu_diag", "relu_gap_eps", "relu_h", "relu_h_and_slope", "relu_h_slope_gap",
+           "relu_mean_scalar", "wide_vectors"]
 
 #: Options of every ``njit`` of the toolkit's Numba kernels (on-disk cache, NumPy error model, FMAs).
 NUMBA_FLAGS = {"cache": True, "error_model": "numpy", "fastmath": {"contract"}}
@@ -140,10 +142,66 @@ def relu_h(C):
     """
     C = min(max(C, -1.0), 1.0)
     theta, phi, s = _angles(C, 1.0 - C, 1.0 + C)
+    return _h_from_angles(C, theta, phi, s)
+
+
+@njit(**NUMBA_FLAGS)
+def _h_from_angles(C, theta, phi, s):
+    """``h(C)``: ``J(phi) / pi`` for ``C <= 1/2``, ``C + J(theta) / pi`` above (``J(t) = sin t - t cos t``).
+
+    ``J(phi) = pi C + J(theta)``; above ``C = 1/2`` the second form adds a small
+    correction to the exact ``C``, so ``h(C)`` is within half an ulp or so of the
+    true value and ``1 - h`` keeps its digits: the NTK's derivative map
+    ``1 - theta / pi`` of the next layer reads that gap.  One series is
+    evaluated, at ``theta`` (``< pi/3`` there) or at ``phi``.
+    """
+    big = C > 0.5
+    series = _j_series(theta if big else phi)
     direct = s + phi * C  # = sin(phi) - phi cos(phi)
-    series = _j_series(phi)
     J = series if phi < _J_SWITCH else direct
-    return J * _INV_PI
+    return C + series * _INV_PI if big else J * _INV_PI
+
+
+@njit(**NUMBA_FLAGS)
+def relu_h_and_slope(C):
+    """``(h(C), h'(C))`` from one angle: ``h'(C) = 1 - arccos(C) / pi`` is the derivative dual map.
+
+    ``c E[relu'(u_i) relu'(u_j)] = c/2 h'(C)``, the NTK's map; both values keep full
+    relative accuracy as ``C -> -1`` (``pi - arccos C`` is computed directly).
+
+    >>> h, slope = relu_h_and_slope(0.0)
+    >>> round(h * math.pi, 12), slope
+    (1.0, 0.5)
+    """
+    C = min(max(C, -1.0), 1.0)
+    theta, phi, s = _angles(C, 1.0 - C, 1.0 + C)
+    return _h_from_angles(C, theta, phi, s), phi * _INV_PI
+
+
+# inlined at the Numba level: LLVM's own inliner leaves a function this size as a call, and a
+# loop that calls it does not vectorise
+@njit(inline="always", **NUMBA_FLAGS)
+def relu_h_slope_gap(C, omc):
+    """``(h(C), h'(C), 1 - h(C))`` given ``C`` and, separately, ``omc = 1 - C`` exact to its last digits.
+
+    Above ``C = 1/2`` every value is computed from ``omc`` (so ``h'(C) = 1 - theta / pi``
+    and the gap ``1 - h`` keep full relative accuracy as ``C -> 1``), below it from ``C``.
+
+    >>> h, slope, g = relu_h_slope_gap(1.0 - 1e-12, 1e-12)
+    >>> h == 1.0 - 1e-12, round(slope, 9), float(f"{g:.12e}")
+    (True, 0.99999955, 9.999996998946e-13)
+    """
+    C = min(max(C, -1.0), 1.0)
+    omc = min(max(omc, 0.0), 2.0)
+    big = C > 0.5
+    Cb = 1.0 - omc if big else C
+    theta, phi, s = _angles(Cb, omc if big else 1.0 - C, 1.0 + Cb)
+    series = _j_series(theta if big else phi)
+    direct = s + phi * Cb
+    J = series if phi < _J_SWITCH else direct
+    h = Cb + series * _INV_PI if big else J * _INV_PI
+    gap = omc - series * _INV_PI if big else 1.0 - h
+    return h, phi * _INV_PI, gap
 
 
 @njit(**NUMBA_FLAGS)

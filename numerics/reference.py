@@ -33,6 +33,7 @@ import numpy as np
 
 from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
+from dagnngp.numerics.dual import gram_gap
 from dagnngp.numerics.engine import run_program
 from dagnngp.numerics.validate import (
     check_c_sigma,
@@ -54,29 +55,32 @@ def as_motif(motif: Motif | str) -> Motif:
     return Motif.coerce(motif)
 
 
-def inputs_to_gram(X: object, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Raw inputs ``X`` (N x d) to the input node's ``(K0, mu0)``.
+def inputs_to_gram(X: object, X2: object | None = None,
+                   width: int | None = None) -> tuple[np.ndarray, ...]:
+    """Raw inputs ``X`` (N x d) to the input node's ``(K0, mu0)``; with ``X2``, the cross Gram and both means.
 
     The inputs are placed in the first ``d`` coordinates of a width-``width``
     input node (zero padding; ``width`` defaults to ``d``), so
     ``K0 = X X^T`` and ``mu0_i = width^-1/2 sum_k x_ik``.  The Monte Carlo
     sampler places inputs the same way.
 
+    Given a second set ``X2`` (N2 x d), returns ``(X X2^T, mu0(X), mu0(X2))``:
+    the off-diagonal block of the joint set ``[X; X2]`` and the means of both
+    sets (``dagnngp.numerics.cross.cross_kernel`` turns them into output
+    kernels).  An int in the place of ``X2`` is read as ``width``.
+
     >>> K0, mu0 = inputs_to_gram([[1.0, 0.0], [0.6, 0.8]])
     >>> K0.round(3).tolist(), mu0.round(4).tolist()
     ([[1.0, 0.6], [0.6, 1.0]], [0.7071, 0.9899])
+    >>> K12, mu1, mu2 = inputs_to_gram([[1.0, 0.0], [0.6, 0.8]], [[0.0, 2.0]])
+    >>> K12.tolist(), mu2.round(4).tolist()
+    ([[0.0], [1.6]], [1.4142])
     """
-    arr = np.asarray(X)
-    if arr.dtype.kind in "biu":
-        arr = arr.astype(np.float64)
-    if arr.ndim != 2:
-        raise ValueError(f"X must be a 2-D array of N inputs (N x d), got shape {arr.shape}")
-    if arr.dtype not in (np.float32, np.float64):
-        raise ValueError(f"X must hold real numbers (float32 or float64), got dtype {arr.dtype}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"X must have at least one input and one feature, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("X has a non-finite entry (NaN or inf)")
+    if isinstance(X2, int | np.integer) and not isinstance(X2, bool):
+        if width is not None:
+            raise ValueError("width is given twice (as the second argument and as width=)")
+        X2, width = None, X2
+    arr = _input_array(X, "X")
     d = arr.shape[1]
     if width is None:
         width = d
@@ -85,15 +89,39 @@ def inputs_to_gram(X: object, width: int | None = None) -> tuple[np.ndarray, np.
     width = int(width)
     if width < d:
         raise ValueError(f"width={width} is smaller than the input dimension d={d}")
+    if X2 is None:
+        other = arr
+    else:
+        other = _input_array(X2, "X2")
+        if other.shape[1] != d:
+            raise ValueError(f"X and X2 must have the same number of features, got {d} and {other.shape[1]}")
     with np.errstate(over="ignore", invalid="ignore"):
-        K0 = arr @ arr.T
+        K0 = arr @ other.T
         mu0 = arr.sum(axis=1) / np.sqrt(width, dtype=arr.dtype)
-    if not (np.all(np.isfinite(K0)) and np.all(np.isfinite(mu0))):
+        mu2 = other.sum(axis=1) / np.sqrt(width, dtype=other.dtype)
+    if not (np.all(np.isfinite(K0)) and np.all(np.isfinite(mu0)) and np.all(np.isfinite(mu2))):
+        big = max(float(np.max(np.abs(arr))), float(np.max(np.abs(other))))
         raise ValueError(
-            f"the inputs' inner products overflow {arr.dtype} "
-            f"(largest |x| = {float(np.max(np.abs(arr))):.3g}); rescale the inputs"
+            f"the inputs' inner products overflow {K0.dtype} "
+            f"(largest |x| = {big:.3g}); rescale the inputs"
         )
-    return K0, mu0
+    return (K0, mu0) if X2 is None else (K0, mu0, mu2)
+
+
+def _input_array(X: object, name: str) -> np.ndarray:
+    """``X`` as a validated N x d float array (integers become float64)."""
+    arr = np.asarray(X)
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of N inputs (N x d), got shape {arr.shape}")
+    if arr.dtype not in (np.float32, np.float64):
+        raise ValueError(f"{name} must hold real numbers (float32 or float64), got dtype {arr.dtype}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one input and one feature, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has a non-finite entry (NaN or inf)")
+    return arr
 
 
 def pair_gram(C: float, n_copies: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -303,7 +331,7 @@ def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool
     if want_ntk and act.derivative is None:
         raise ValueError(f"activation {activation!r} has no derivative dual map, so no NTK (its derivative "
                          "is not a function: the step's is a delta); use relu, leaky, abrelu, arccos2, gelu")
-    backend = _choose_backend(backend, K0, activation, all_nodes, numba_ok=not want_ntk and edge == "post")
+    backend = _choose_backend(backend, K0, activation, all_nodes)
     if backend == "xp":
         return _kernel_array_api(m, K0, mu0, model, act, c_sigma, sigma_b, edge, check_psd, max_bytes,
                                  readout)
@@ -315,14 +343,17 @@ def _kernel(m: Motif, K0: object, mu0: object, spec: KernelSpec, all_nodes: bool
     else:
         K0 = check_gram(K0, "K0", check_psd=check_psd)
     mu0 = _check_mu0(mu0, K0, edge)
-    n_square = 1 if backend == "numba" else (2 if want_ntk else 1) * m.n_nodes + 4
+    n_square = (2 if want_ntk else 1) * (1 if backend == "numba" else m.n_nodes + 4)
     _check_bytes(max_bytes, K0, n_square, backend)
     check_variance(activation, c_sigma, activation_params, stacklevel=3)
     if backend == "numba":
-        from dagnngp.numerics.numba_program import nngp_fused  # loads Numba on first use
+        from dagnngp.numerics.numba_program import kernel_fused  # loads Numba on first use
 
-        out, out_mean, out_finite = nngp_fused(m, K0, mu0, model, c_sigma, sigma_b)
-        res = NNGPResult(m, model, out, out_mean if model == "exact" else np.zeros_like(mu0))
+        out, out_mean, theta, out_finite = kernel_fused(m, K0, mu0, model, c_sigma, sigma_b, edge,
+                                                        ntk=want_ntk, readout=bool(readout))
+        out_mean = out_mean if model == "exact" and edge == "post" else np.zeros_like(mu0)
+        res = (NNGPResult(m, model, out, out_mean) if not want_ntk
+               else NTKResult(m, model, theta, out, out_mean, bool(readout), edge))
     else:
         out_finite = False
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_finite
@@ -352,8 +383,9 @@ def _check_finite(res: NNGPResult | NTKResult, m: Motif, K0: np.ndarray, c_sigma
     """Raise on a non-finite result; ``output_finite``: the output Gram is already known to be finite."""
     depth = max(m.path_depth_counts(), default=0)
     scale = float(np.max(np.abs(np.diagonal(K0)))) if K0.size else 0.0
-    grams = [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult) else (
-        [] if output_finite else [("the output Gram", res.output)])
+    grams = [] if output_finite else (
+        [("the output NTK", res.ntk), ("the output Gram", res.nngp)] if isinstance(res, NTKResult)
+        else [("the output Gram", res.output)])
     for what, values in [*grams, ("the output means", res.output_mean),
                          *((f"node {t}'s Gram", K) for t, K in res.nodes.items()),
                          *((f"node {t}'s NTK", K) for t, K in getattr(res, "nodes_ntk", {}).items())]:
@@ -369,9 +401,8 @@ def _numba_available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool,
-                    numba_ok: bool = True) -> str:
-    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays); ``numba_ok``: the kernel covers the call."""
+def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes: bool) -> str:
+    """``"numpy"``, ``"numba"`` or ``"xp"`` (array-API arrays)."""
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'numba' or None (automatic)")
     if not isinstance(K0, np.ndarray | list | tuple) and hasattr(K0, "__array_namespace__"):
@@ -386,13 +417,10 @@ def _choose_backend(backend: str | None, K0: object, activation: str, all_nodes:
         if all_nodes:
             raise ValueError("backend='numba' keeps only the output node; use backend='numpy' "
                              "for all_nodes=True")
-        if not numba_ok:
-            raise ValueError("backend='numba' evaluates the NNGP with post-activation edges; use "
-                             "backend='numpy' for the NTK or edge='pre'")
         if not _numba_available():
             raise ValueError("backend='numba' needs Numba (pip install numba); use backend='numpy'")
         return "numba"
-    if (backend is None and numba_ok and activation == "relu" and not all_nodes
+    if (backend is None and activation == "relu" and not all_nodes
             and _n_inputs(K0) > NUMPY_MAX_N and _numba_available()):
         return "numba"
     return "numpy"
@@ -451,7 +479,11 @@ def _kernel_array_api(m: Motif, K0, mu0, model: str, act: ActivationMaps, c_sigm
     relu = _Maps(lambda K: relu_dual_xp(K, xp, c_sigma), lambda d: relu_mean_xp(d, xp, c_sigma),
                  act.derivative)
     dual, mean, tangent = edge_maps(relu, sigma_b, edge, diagonal)
-    pairs, vecs = run_program(program, 0.5 * (K0 + cross_t(xp, K0)), mu_x, dual, mean, tangent=tangent, xp=xp)
+    K0s = 0.5 * (K0 + cross_t(xp, K0))
+    gaps = None
+    if readout is not None:  # the NTK reads 1 - C from the gaps (see _evaluate)
+        gaps = (gram_gap(xp, K0s), *edge_gap_maps(act, sigma_b, edge, diagonal))
+    pairs, vecs = run_program(program, K0s, mu_x, dual, mean, tangent=tangent, xp=xp, gaps=gaps)
 
     def sym(K):
         return 0.5 * (K + cross_t(xp, K))
@@ -503,6 +535,49 @@ def edge_maps(act: ActivationMaps | _Maps, sigma_b: float, edge: str, diagonal=n
     return dual, mean, tangent
 
 
+def edge_gap_maps(act: ActivationMaps, sigma_b: float, edge: str, diagonal=np.diagonal) -> tuple:
+    """``(dual_gap, tangent_gap)``: :func:`edge_maps`' maps carrying gaps (see :func:`run_program`).
+
+    The bias shifts every entry of a Gram alike, so it leaves gaps unchanged.  A
+    ``Tangent``'s output ``e * Q`` has the gap ``(sqrt(e_ii Q_ii) - sqrt(e_jj Q_jj))^2 / 2 +
+    sqrt(e_ii e_jj) (sqrt(Q_ii Q_jj) - Q_ij) + Q_ij (sqrt(e_ii e_jj) - e_ij)``, each term free of
+    cancellation; ``Q = P + Theta`` (post) or ``Theta`` (pre).
+    """
+    sb2 = sigma_b * sigma_b
+    post = edge == "post"
+
+    def dual_gap(K, E):
+        out, gap = act.dual_gap(K + sb2 if (sb2 and post) else K, E)
+        return (out + sb2 if (sb2 and not post) else out), gap
+
+    def tangent_gap(x, theta):
+        K, E = x
+        P = K + sb2 if (sb2 and post) else K
+        e, drop = act.derivative_gap(P, E)
+        if post:
+            Q, EQ = (P, E) if theta is None else (P + theta[0], E + theta[1])
+        else:
+            Q, EQ = theta
+        de, dq = diagonal(e), diagonal(Q)
+        xp = _namespace_of(K)
+        rq = xp.sqrt(xp.clip(dq, 0.0, None))
+        re_ = xp.sqrt(xp.clip(de, 0.0, None))
+        a = re_ * rq
+        gap = (0.5 * (a[:, None] - a[None, :]) ** 2
+               + (re_[:, None] * re_[None, :]) * (EQ - 0.5 * (rq[:, None] - rq[None, :]) ** 2) + Q * drop)
+        return e * Q, gap
+
+    return dual_gap, tangent_gap
+
+
+def _namespace_of(x):
+    if isinstance(x, np.ndarray):
+        return np
+    from dagnngp.numerics.xp import array_namespace
+
+    return array_namespace(x)
+
+
 def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float, edge: str,
               all_nodes: bool, readout: bool | None = None) -> NNGPResult | NTKResult:
     """Run the motif's program (:func:`~dagnngp.theory.program.compile_program`) on NumPy arrays."""
@@ -511,8 +586,12 @@ def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float
     keep_p = (set(program.node_gram) | set(program.cross.values())
               | {r for r in program.node_ntk if r is not None}) if all_nodes else ()
     keep_v = {r for r in program.node_mean if r is not None} if all_nodes else ()
+    gaps = None
+    if readout is not None and act.dual_gap is not None and act.derivative_gap is not None:
+        # the NTK's derivative map reads 1 - C: carry the gaps so that it keeps its digits as C -> 1
+        gaps = (gram_gap(np, K0), *edge_gap_maps(act, sigma_b, edge))
     pairs, vecs = run_program(program, K0, mu0, dual, mean, tangent=tangent, keep_pairs=keep_p,
-                              keep_vecs=keep_v)
+                              keep_vecs=keep_v, gaps=gaps)
     zeros = np.zeros_like(mu0)
 
     def sym(K: np.ndarray) -> np.ndarray:

@@ -23,6 +23,10 @@ _LAZY = {
     "compare_to_mc": "statistics",
     "t_threshold": "statistics",
     "FiniteNetwork": "finite_net", "gradient_descent": "finite_net",
+    "Case": "lemmas", "Comparison": "lemmas", "MonteCarlo": "lemmas", "at_least": "lemmas",
+    "at_most": "lemmas", "correlations": "lemmas", "edge_additions": "lemmas", "every_motif": "lemmas",
+    "load_check_file": "lemmas", "realise_inputs": "lemmas", "register_check": "lemmas",
+    "unregister_check": "lemmas",
 }
 
 __all__ = sorted(_LAZY)

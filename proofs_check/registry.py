@@ -100,6 +100,9 @@ class Check:
     key: str
     func: Callable[[bool], Verdict] = field(repr=False, compare=False)
     statistical: bool = False
+    #: where the check comes from: ``"built-in"``, ``"user"`` (``lemmas.register_check`` from a script
+    #: or notebook), ``"plug-in NAME"`` (a ``dagnngp.checks`` entry point) or ``"file NAME"``
+    source: str = "built-in"
 
     def run(self, quick: bool = True) -> Verdict:
         """Evaluate the claim (``quick`` uses smaller grids, widths and draw counts)."""
@@ -127,6 +130,7 @@ class CheckOutcome:
     seconds: float
     error: bool = False
     correct: bool = True
+    source: str = "built-in"
 
     @property
     def status(self) -> str:
@@ -154,7 +158,7 @@ class CheckOutcome:
             "expected": self.expected, "holds": self.holds, "correct": self.correct,
             "status": self.status, "ok": self.ok,
             "key": self.key, "key_value": _plain(self.key_value), "detail": self.detail,
-            "evidence": _plain(self.evidence), "seconds": round(self.seconds, 3),
+            "evidence": _plain(self.evidence), "seconds": round(self.seconds, 3), "source": self.source,
         }
 
 
@@ -178,7 +182,11 @@ CHECKS: dict[str, Check] = {}
 
 def check(name: str, claims: str, statement: str, inputs: str, key: str, expected: bool = True,
           statistical: bool = False) -> Callable[[Callable[[bool], Verdict]], Callable[[bool], Verdict]]:
-    """Decorator registering ``func(quick) -> Verdict`` as the check ``name`` in :data:`CHECKS`."""
+    """Decorator registering ``func(quick) -> Verdict`` as the built-in check ``name`` in :data:`CHECKS`.
+
+    Your own claims go through :func:`dagnngp.proofs_check.lemmas.register_check`, which adds the
+    census, search, shrinking and Monte Carlo confirmation.
+    """
     def register(func: Callable[[bool], Verdict]) -> Callable[[bool], Verdict]:
         CHECKS[name] = Check(name, claims, statement, inputs, expected, key, func, statistical)
         return func
@@ -243,7 +251,7 @@ def run_checks(
         outcome = CheckOutcome(chk.name, chk.claims, chk.statement, chk.expected,
                                bool(verdict.holds), chk.key, verdict.evidence.get(chk.key),
                                verdict.detail, verdict.evidence, time.perf_counter() - start, error,
-                               bool(verdict.correct))
+                               bool(verdict.correct), chk.source)
         outcomes.append(outcome)
         if on_result is not None:
             on_result(outcome)

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for motifs and inputs, for the project's tests and yours.
+"""Hypothesis strategies for motifs and inputs, for the project's tests and yours (a public module).
 
 Hypothesis is imported lazily by each strategy, so importing this module
 costs nothing when Hypothesis is not installed.
@@ -171,6 +171,7 @@ def general_inputs(
     dim: int | tuple[int, int] = (1, 6),
     max_scale: float = 1e3,
     degenerate: bool = True,
+    centred: bool = False,
 ) -> Any:
     """Raw inputs ``X`` (N x d) of any real values, drawn entry by entry so failures shrink.
 
@@ -179,6 +180,7 @@ def general_inputs(
     ``[1/max_scale, max_scale]``: mixed signs, non-zero means and any norms.
     With ``degenerate=True`` a row may be replaced by zeros, or by a copy or the
     negative of another row; ``d < N`` gives rank-deficient sets as well.
+    ``centred=True`` subtracts each row's mean (so ``mu0 = 0``; needs ``dim >= 2``).
 
     >>> from hypothesis import find
     >>> X = find(general_inputs(n_inputs=2, dim=3), lambda X: (X[0] < 0).any() and X[0].sum() > 0)
@@ -193,6 +195,8 @@ def general_inputs(
     d_lo, d_hi = _size_range(dim, "dim", 1)
     if not max_scale >= 1:
         raise ValueError(f"max_scale must be >= 1, got {max_scale!r}")
+    if centred and d_lo < 2:
+        raise ValueError("centred inputs need dim >= 2 (a 1-D centred input is zero)")
     entries = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
     @st.composite
@@ -212,6 +216,9 @@ def general_inputs(
                 X[i] = X[j]
             elif kind == "negative":
                 X[i] = -X[j]
+        if centred:
+            X -= X.mean(axis=1, keepdims=True)
+            X[np.abs(X) < 1e-12 * max(1.0, float(np.abs(X).max()))] = 0.0
         return X
 
     return build()
@@ -222,11 +229,14 @@ def general_grams(
     dim: int | tuple[int, int] = (1, 6),
     max_scale: float = 1e3,
     degenerate: bool = True,
+    centred: bool = False,
+    width: int | None = None,
 ) -> Any:
     """``(K0, mu0)`` of :func:`general_inputs`, as :func:`dagnngp.numerics.inputs_to_gram` forms them.
 
-    ``K0 = X X^T`` and ``mu0_i = d^-1/2 sum_k x_ik``: any PSD Gram with means
-    that a real input set can have.
+    ``K0 = X X^T`` and ``mu0_i = w^-1/2 sum_k x_ik`` with ``w = width`` (inputs zero-padded into a
+    width-``w`` input node) or ``w = d``: any PSD Gram with means that a real input set can have
+    (``K0 - mu0 mu0^T`` is PSD).  The rows ``X`` are drawn as values, so a failure shrinks.
 
     >>> from hypothesis import find
     >>> K0, mu0 = find(general_grams(n_inputs=2), lambda g: g[1][0] != 0)
@@ -235,4 +245,9 @@ def general_grams(
     """
     from dagnngp.numerics.reference import inputs_to_gram
 
-    return general_inputs(n_inputs, dim, max_scale, degenerate).map(inputs_to_gram)
+    if width is not None:
+        d_hi = _size_range(dim, "dim", 1)[1]
+        if isinstance(width, bool) or not isinstance(width, int) or width < d_hi:
+            raise ValueError(f"width must be an int >= the largest dim {d_hi}, got {width!r}")
+    return general_inputs(n_inputs, dim, max_scale, degenerate, centred).map(
+        lambda X: inputs_to_gram(X, width))

@@ -198,7 +198,7 @@ def test_report_full_mode(tmp_path, capsys, shipped_data, alpha, monkeypatch):
     assert main(["report", "--full", "--out", str(out), "--no-progress"]) == 0
     rep = json.loads((out / "report.json").read_text())
     assert rep["mode"] == "full"
-    assert [s["status"] for s in rep["sections"]] == ["ok"] * len(rep["sections"]) == ["ok"] * 7
+    assert [s["status"] for s in rep["sections"]] == ["ok"] * len(rep["sections"]) == ["ok"] * 8
     sections = {s["key"]: s["data"] for s in rep["sections"]}
     # full mode: Monte Carlo up to width 16384, and every check run in full mode without surprise
     assert max(sections["monte_carlo"]["widths"]) == 16384

@@ -69,3 +69,23 @@ def test_ntk_derivation_reads_as_an_ntk():
     assert d.diagonal == 4   # X_3 = X_1 + (X_0 + X_1): (1 + 1)^2 Theta_1, Theta_1 = 1 on the diagonal
     with pytest.raises(ValueError, match="no derivative dual map"):
         derive("2", activation="step", ntk=True)
+
+
+@pytest.mark.parametrize("edge", ["post", "pre"])
+@pytest.mark.parametrize("namespace", ["numpy", "array_api_strict"])
+def test_numpy_and_array_api_ntk_keep_their_digits_near_c_equal_1(edge, namespace):
+    # the derivative map has a square-root singularity at C = 1: the executors read 1 - C from
+    # the gaps they carry, so the NTK meets the NNGP's bar (1e-12 against 40 digits) down to 1e-15
+    xp = np if namespace == "numpy" else pytest.importorskip("array_api_strict")
+    for motif in ("2_21_112", "2_11_011"):
+        d = derive(motif, ntk=True, edge=edge, general=False, sigma_b=0)
+        for e in (1e-15, 1e-13, 1e-10, 1e-6, 1e-2, 0.5, 1.5):
+            K0, mu0 = pair_gram(1 - e)
+            K0x = xp.asarray(K0)
+            mu = None if edge == "pre" else xp.asarray(mu0)
+            num = np.asarray(ntk(motif, K0x, mu, edge=edge, backend=None if xp is not np else "numpy").ntk)
+            c = sympy.Rational(float(K0[0, 1]))
+            assert num[0, 1] == pytest.approx(float(d.offdiagonal.subs(C, c).evalf(40)), rel=1e-12)
+            if e < 1:
+                gap = float(d.gap_distance.subs(EPS, 1 - c).evalf(40))
+                assert num[0, 0] - num[0, 1] == pytest.approx(gap, rel=1e-12)

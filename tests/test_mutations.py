@@ -128,8 +128,8 @@ def _fault_bias_ignored(mp: pytest.MonkeyPatch) -> None:
     ref = _module(REFERENCE_MODULE)
     real = ref._evaluate
 
-    def faulty(m, model, K0, mu0, act, sigma_b, all_nodes):
-        return real(m, model, K0, mu0, act, 0.0, all_nodes)
+    def faulty(m, model, K0, mu0, act, sigma_b, edge, all_nodes, readout=None):
+        return real(m, model, K0, mu0, act, 0.0, edge, all_nodes, readout)
 
     mp.setattr(ref, "_evaluate", faulty)
 

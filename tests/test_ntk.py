@@ -156,7 +156,7 @@ def test_all_nodes_gives_each_nodes_ntk_and_the_output_matches():
         ({"activation": "step"}, "no derivative dual map"),
         ({"edge": "middle"}, "edge='middle' is not known"),
         ({"edge": "pre", "mu0": np.ones(2)}, "centred Gaussian field"),
-        ({"backend": "numba"}, "backend='numba'"),
+        ({"backend": "numba", "all_nodes": True}, "keeps only the output node"),
         ({"model": "approx"}, "model"),
     ],
 )

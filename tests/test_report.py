@@ -20,7 +20,7 @@ from references import FIVE_DECIMALS, SEVEN_DECIMALS, SPEC_H_ITERATES_AT_0
 from dagnngp.cli import main
 from dagnngp.report import ReportError, build_report
 
-FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png")
+FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png", "training.png")
 #: figure file -> the labels that overlap another label or the data, measured while the report drew it
 LABEL_OVERLAPS: dict[str, list] = {}
 

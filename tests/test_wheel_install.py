@@ -64,6 +64,7 @@ def install(tmp_path_factory):
     site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                      timeout=60).stdout.strip())
     assert (site / "dagnngp" / "nas" / "data" / "nb201_12epoch_accuracy.csv.gz").is_file()
+    assert (site / "dagnngp" / "training" / "data" / "digits_200.csv.gz").is_file()
     # a module of our own with a cached Numba function, to show that Numba alone cannot cache here
     (site / "numba_probe").mkdir()
     (site / "numba_probe" / "__init__.py").write_text(PROBE)

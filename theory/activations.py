@@ -10,7 +10,9 @@ An :class:`Activation` (parameters bound) states
   (the output correlation for an input correlation ``C``) and its distance map
   ``G(eps) = 1 - h(1 - eps)``, written without cancellation;
 * :meth:`~Activation.derivative_moment` -- ``E[s'(u) s'(v)]``, the derivative dual
-  map that the NTK needs;
+  map that the NTK needs, and :meth:`~Activation.derivative_distance` its drop from
+  ``C = 1`` to ``C = 1 - eps``, written without cancellation (the derivative map
+  has a square-root singularity at ``C = 1``, so it must be read from ``eps``);
 * :meth:`~Activation.c_sigma` -- the weight scale ``1 / E[s(u)^2]`` (``u ~ N(0, 1)``)
   that preserves a unit variance.
 
@@ -130,6 +132,14 @@ class Activation:
         """``E[s'(u) s'(v)]`` for variances ``s_i, s_j`` and correlation ``C`` (the NTK's map)."""
         raise self._no_closed_form()
 
+    def derivative_distance(self, alg: Any, s_i: Any, s_j: Any, eps: Any) -> Any:
+        """``derivative_moment(s_i, s_j, 1) - derivative_moment(s_i, s_j, 1 - eps)``, without cancellation.
+
+        ``derivative_moment(s_i, s_j, 1)`` is ``sqrt(E[s'(u)^2] E[s'(v)^2])`` for every
+        activation here (the NTK's gap formulas rely on it).
+        """
+        raise self._no_closed_form()
+
     def c_sigma(self, alg: Any = FLOAT) -> Any:
         """The weight scale ``1 / E[s(u)^2]``, ``u ~ N(0, 1)``: it preserves a unit variance."""
         return alg.one / self.second_moment(alg, alg.one)
@@ -190,6 +200,13 @@ class ArcCosine(Activation):
         # Price: E[s2'(u) s2'(v)] = 4 E[relu(u) relu(v)] = 2 sqrt(s_i s_j) h(C)
         return 2 * alg.sqrt(s_i * s_j) * alg.h(C)
 
+    def derivative_distance(self, alg: Any, s_i: Any, s_j: Any, eps: Any) -> Any:
+        if self.order == 0:
+            raise ValueError("the step activation has no derivative map (sigma' is a delta)")
+        if self.order == 1:
+            return alg.G0(eps) / 2
+        return 2 * alg.sqrt(s_i * s_j) * alg.G(eps)
+
 
 @dataclass(frozen=True)
 class Leaky(Activation):
@@ -235,6 +252,9 @@ class Leaky(Activation):
     def derivative_moment(self, alg: Any, s_i: Any, s_j: Any, C: Any) -> Any:
         a, b = self.a, self.b
         return ((a - b) ** 2 * alg.h0(C) + 2 * a * b) / 2
+
+    def derivative_distance(self, alg: Any, s_i: Any, s_j: Any, eps: Any) -> Any:
+        return (self.a - self.b) ** 2 * alg.G0(eps) / 2
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ from sympy import Abs, Add, S, Symbol, sqrt
 
 from dagnngp.motif import Motif, Op
 from dagnngp.theory.activations import check_variance
-from dagnngp.theory.arccos import G0, G2, SYMPY, ArcCosineActivation, to_sympy_number
-from dagnngp.theory.arccos import G as G1
+from dagnngp.theory.arccos import SYMPY, ArcCosineActivation, to_sympy_number
 from dagnngp.theory.arccos import activation as symbolic_activation
 from dagnngp.theory.program import EDGES, Comb, Dual, Mean, Program, Tangent, compile_program
 from dagnngp.theory.spec import KernelSpec, resolve_spec
@@ -109,19 +108,6 @@ def _coefficient(c: object) -> sympy.Expr:
     return q if abs(float(q) - c) <= 1e-15 * abs(c) else sympy.Float(c)
 
 
-class _DistanceAlgebra:
-    """The SymPy algebra with every arc-cosine map at ``C = 1 - eps`` written as ``1 - G(eps)``."""
-
-    pi = SYMPY.pi
-    one = SYMPY.one
-    sqrt = staticmethod(SYMPY.sqrt)
-
-    def __init__(self, eps: sympy.Expr) -> None:
-        self.h0 = lambda _c: 1 - G0(eps)
-        self.h = lambda _c: 1 - G1(eps)
-        self.h2 = lambda _c: 1 - G2(eps)
-
-
 class _UnitAlgebra:
     """Pair values of two unit-norm centred inputs: ``(V, off, D)``; vec values: one scalar.
 
@@ -156,9 +142,8 @@ class _UnitAlgebra:
         moment = self.act.derivative_moment
         e_diag = self.c * moment(p.V, p.V, S.One)
         e_off = self.c * moment(p.V, p.V, p.off / p.V)
-        # E_diag - E_off without cancellation: the maps at C = 1 - eps' as 1 - G(eps')
-        e_dist = sympy.expand(e_diag - self.c * self.act.activation.derivative_moment(
-            _DistanceAlgebra(p.D / p.V), p.V, p.V, 1 - p.D / p.V))
+        # E_diag - E_off without cancellation, from the registry's distance form
+        e_dist = self.c * self.act.activation.derivative_distance(SYMPY, p.V, p.V, p.D / p.V)
         return _Unit(e_diag * q.V, e_off * q.off, e_diag * q.D + e_dist * (q.V - q.D))
 
     def mean(self, x: _Unit) -> sympy.Expr:
@@ -333,6 +318,24 @@ class Derivation:
 
     C = C
     eps = EPS
+
+    # ---- display
+    def __repr__(self) -> str:
+        """One short line; ``pretty()`` and ``latex()`` show the recursion.
+
+        >>> derive("2_21_112", model="paper")
+        Derivation('2_21_112', model='paper', activation='relu', c_sigma=2, sigma_b=0, 4 nodes)
+        """
+        name = str(self.motif)
+        name = name if len(name) <= 60 else name[:57] + "..."
+        return (f"Derivation({name!r}, model={self.model!r}, activation={self.activation.name!r}, "
+                f"c_sigma={self.c_sigma}, sigma_b={self.sigma_b}, {len(self.nodes)} nodes)")
+
+    def _repr_latex_(self) -> str:
+        """The recursion for Jupyter: the rows of ``latex()`` in an ``aligned`` block between ``$$``."""
+        rows = [line for line in self.latex().splitlines() if not line.startswith("%")]
+        body = "\n".join(rows).replace("{align*}", "{aligned}")  # aligned: valid inside $$ .. $$
+        return f"$$\n{body}\n$$"
 
     # ---- output views
     @property

@@ -2,5 +2,5 @@
 
 >>> from dagnngp.cli import COMMANDS
 >>> sorted(COMMANDS)
-['check', 'derive', 'kernel', 'mc', 'nas', 'report', 'sweep']
+['check', 'derive', 'kernel', 'mc', 'nas', 'playground', 'report', 'sweep', 'train']
 """

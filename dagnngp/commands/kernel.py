@@ -19,15 +19,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--readout", action=argparse.BooleanOptionalAction, default=True,
                         help="with --ntk: a trained scalar readout u = a . X_H (default; Theta = K_H + "
                              "Theta_H), or --no-readout for the output node's own NTK")
+    parser.add_argument("--normalise", action="store_true",
+                        help="also print scale-free rates (unchanged when the kernel is multiplied by a "
+                             "constant): gap_ratio, lambda_min/lambda_max and condition of the NNGP and NTK")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 2.0, *,
                    activation: str = "relu", activation_params: dict[str, float] | None = None,
-                   sigma_b: float = 0.0, edge: str = "post", ntk: bool = False, readout: bool = True) -> dict:
+                   sigma_b: float = 0.0, edge: str = "post", ntk: bool = False, readout: bool = True,
+                   normalise: bool = False) -> dict:
     """Everything ``dagnngp kernel`` prints, as a dict.
 
     Rule (12) is the paper's ReLU rule: ``None`` for any other activation.
+    ``normalise`` adds ``scale_free``: :func:`dagnngp.training.scale_free_rates` of the
+    output NTK (readout trained) and NNGP on the two inputs (a condition of ``None`` is
+    a singular kernel).
+
+    >>> s = kernel_summary("1_01_222", 0.5, normalise=True)  # diagonal 4.91: raw gap 1.17, ratio 0.24
+    >>> round(s["gap_2x2"], 4), round(s["scale_free"]["nngp_gap_ratio"], 4)
+    (1.173, 0.2389)
 
     >>> kernel_summary("1_01_222", 0.0)["gap_2x2"]  # 3 (1 - h(0)) = 3 - 3/pi
     2.045070...
@@ -57,7 +68,7 @@ def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 
         res = nngp(m, K0, mu0, **options)
         res_gram, output_mean = res.output, float(res.output_mean[0])
     d_bar, m_bar = m.effective_depth_width()
-    return {
+    out = {
         "motif": str(m),
         "model": model,
         "C": C,
@@ -77,6 +88,23 @@ def kernel_summary(motif: str, C: float, model: str = "exact", c_sigma: float = 
         "effective_depth": d_bar,
         "effective_width": m_bar,
     }
+    if normalise:
+        out["scale_free"] = _scale_free(m, K0, mu0, options)
+    return out
+
+
+def _scale_free(m, K0, mu0, options: dict) -> dict:
+    import math
+
+    from dagnngp.numerics import ntk
+    from dagnngp.training.rates import scale_free_rates
+
+    res = ntk(m, K0, mu0, readout=True, **options)
+    rates = scale_free_rates(res.ntk, res.nngp)
+    out = {k: (None if math.isinf(v) else v) for k, v in rates.items() if "min_gap" not in k}
+    if float(res.nngp[0, 0]) > 0:
+        out["diagonal_ratio_ntk_over_nngp"] = float(res.ntk[0, 0] / res.nngp[0, 0])
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
     opts = kernel_options(args)
     with variance_notice("kernel", opts["activation"], opts["c_sigma"], opts["activation_params"]):
-        s = kernel_summary(motif_or_nb201(args.motif), args.C, ntk=args.ntk, readout=args.readout, **opts)
+        s = kernel_summary(motif_or_nb201(args.motif), args.C, ntk=args.ntk, readout=args.readout,
+                           normalise=args.normalise, **opts)
     check_finite(s, f"--c-sigma {args.c_sigma:g} or --sigma-b {args.sigma_b:g} makes the kernel "
                  "overflow float64; use smaller values")
     if args.json:
@@ -111,4 +140,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"  paths P = {s['P']},  d_p = {s['d_p']}")
     print(f"  effective depth/width (d_bar, m_bar) = ({s['effective_depth']:.6g}, "
           f"{s['effective_width']:.6g})")
+    if "scale_free" in s:
+        r = s["scale_free"]
+
+        def cond(v: float | None) -> str:
+            return "inf (singular)" if v is None else f"{v:.10g}"
+
+        print("  scale-free (unchanged when the kernel is multiplied by a constant):")
+        print(f"    NNGP gap_ratio = 2x2 gap / diagonal  = {r['nngp_gap_ratio']:.10g}")
+        print(f"    NNGP lambda_min/lambda_max           = {r['nngp_lambda_ratio']:.10g}")
+        print(f"    NNGP condition lambda_max/lambda_min = {cond(r['nngp_condition'])}")
+        print(f"    NTK  gap_ratio                       = {r['ntk_gap_ratio']:.10g}")
+        print(f"    NTK  lambda_min/lambda_max           = {r['ntk_lambda_ratio']:.10g}")
+        print(f"    NTK  condition                       = {cond(r['ntk_condition'])}")
     return 0

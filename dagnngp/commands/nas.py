@@ -1,4 +1,4 @@
-"""``dagnngp nas``: effective depth/width of NAS cells, the filter, and its evaluation on data.
+"""``dagnngp nas``: effective depth/width of NAS cells, the filter, its evaluation on data, kernel scores.
 
 >>> from dagnngp.cli import main
 >>> main(["nas", "cell", "2_21_112"])
@@ -27,7 +27,8 @@ MAX_SEARCH_WORK = 1e8
 #: Longest cell string ``nas cell`` reads (a DARTS genotype is a few hundred characters).
 MAX_CELL_CHARS = 100_000
 
-HELP = "NAS cells: effective depth/width, the (d, m) filter, accuracy tables and simulated search"
+HELP = ("NAS cells: effective depth/width, the (d, m) filter, accuracy tables, simulated search and "
+        "kernel scores")
 
 BOXES = ("paper", "code", "computed")
 
@@ -87,8 +88,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            f"runs x (samples + 50) (default {MAX_SEARCH_WORK:g})")
 
 
+    p = sub.add_parser("scores", help="training-free scores from each cell's infinite-width kernels, "
+                       "ranked against accuracy and beside the zero-cost proxies",
+                       description="Map NAS-Bench-201 cells to pre-activation motifs (ReLU-conv-BN a linear "
+                       "edge, skip and pooling skip edges), score each by its NTK and NNGP on a fixed "
+                       "input set (condition number, extreme eigenvalues, normalised 2x2 gap) and print "
+                       "Kendall tau and Spearman rho against the accuracy tables and the zero-cost "
+                       "proxies' own. FILEs are CSV paths or names in the data folder "
+                       "($DAGNNGP_DATA or ../shared/data).")
+    p.add_argument("--accuracy", metavar="FILE.csv", default="nb201_12epoch_accuracy.csv",
+                   help="table with arch_str and the accuracy columns (default %(default)s)")
+    p.add_argument("--zero-cost", metavar="FILE.csv", default="nb201_zero_cost_725.csv",
+                   help="table with dataset, arch_str, val_accuracy and the proxies (default %(default)s)")
+    p.add_argument("--acc-col", action="append", metavar="COL", dest="acc_cols",
+                   help="accuracy column of --accuracy (repeat for several; default cifar10-test, "
+                   "cifar100-test, imagenet-test)")
+    p.add_argument("--no-accuracy", action="store_true", help="skip the accuracy table")
+    p.add_argument("--no-zero-cost", action="store_true", help="skip the zero-cost table")
+    p.add_argument("--limit", type=int_range(3), default=None, metavar="N",
+                   help="only the first N rows of each table (of each dataset); default all")
+    p.add_argument("--cells", type=int_range(1, 21), default=1, metavar="L",
+                   help="chain L copies of the cell (default 1)")
+    p.add_argument("--pool-weight", type=finite_float, default=1.0, metavar="W",
+                   help="weight of avg_pool_3x3's skip edge (default 1: one spatial position)")
+    p.add_argument("--inputs", type=int_range(2, 512), default=8, metavar="N",
+                   help="number of inputs in the fixed input set (default 8)")
+    p.add_argument("--correlation", type=finite_float, default=0.5, metavar="RHO",
+                   help="typical correlation of the inputs, in [0, 1) (default 0.5)")
+    p.add_argument("--seed", type=int_range(0), default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def run(args: argparse.Namespace) -> int:
-    return {"cell": _cell, "space": _space, "table": _table, "search": _search}[args.nas_command](args)
+    return {"cell": _cell, "space": _space, "table": _table, "search": _search,
+            "scores": _scores}[args.nas_command](args)
 
 
 def _fmt(x: float | None, nd: int = 4) -> str:
@@ -286,4 +319,54 @@ def _search(args: argparse.Namespace) -> int:
           f"(box keeps {100 * rep['kept_fraction_of_table']:.1f}% of the table); "
           f"runs where the box kept no sample: {rep['fallback_runs']}")
     print(f"best accuracy in the table: {rep['best_accuracy_in_table']:.2f}")
+    return 0
+
+
+def _scores(args: argparse.Namespace) -> int:
+    from dagnngp.nas.scores import KERNEL_SCORES, score_gram, score_report
+
+    if args.no_accuracy and args.no_zero_cost:
+        raise ValueError("nothing to evaluate: --no-accuracy and --no-zero-cost together")
+    if not 0.0 <= args.correlation < 1.0:
+        raise ValueError(f"--correlation must lie in [0, 1), got {args.correlation:g}")
+    K0 = score_gram(args.inputs, args.correlation, dim=max(64, args.inputs), seed=args.seed)
+    t0 = time.perf_counter()
+    rep = score_report(None if args.no_accuracy else args.accuracy,
+                       None if args.no_zero_cost else args.zero_cost, K0=K0, pool_weight=args.pool_weight,
+                       n_cells=args.cells, limit=args.limit, **({"accuracy_columns": args.acc_cols}
+                                                                 if args.acc_cols else {}))
+    rep["settings"].update({"correlation": args.correlation, "seed": args.seed,
+                            "seconds": time.perf_counter() - t0})
+    if args.json:
+        print(dump_json(rep, missing_as_null=True))
+        return 0
+    st = rep["settings"]
+    print(f"NAS-Bench-201 cells as motifs with edge={st['edge']!r}, c_sigma = 2, no bias, "
+          f"pool weight {st['pool_weight']:g}, {st['n_cells']} cell(s) chained; {st['n_inputs']} inputs "
+          f"with correlation about {args.correlation:g} (seed {args.seed}); NTK with readout")
+    print("each entry: Kendall tau / Spearman rho of the score against accuracy")
+
+    def pair(r: dict) -> str:
+        return f"{_fmt(r['kendall_tau'], 3):>6} / {_fmt(r['spearman_rho'], 3):>6}"
+
+    def table(title: str, columns: dict[str, dict], names: list[str], mark: set[str]) -> None:
+        print()
+        print(title)
+        print(f"{'score':22}" + "".join(f"{c[:17]:>18}" for c in columns))
+        for name in names:
+            label = name + (" (proxy)" if name in mark else "")
+            print(f"{label:22}" + "".join(f"{pair(col[name]):>18}" for col in columns.values()))
+
+    if "accuracy" in rep:
+        a = rep["accuracy"]
+        table(f"{a['file']}: {a['n_rows']} cells, {a['n_disconnected']} without an input-output path "
+              "left out", a["targets"], list(KERNEL_SCORES), set())
+    if "zero_cost" in rep:
+        z = rep["zero_cost"]
+        per = z["datasets"]
+        merged = {ds: {**d["kernel"], **d["proxies"]} for ds, d in per.items()}
+        proxies = list(next(iter(per.values()))["proxies"])
+        counts = ", ".join(f"{ds} {d['n_rows']} ({d['n_disconnected']} left out)" for ds, d in per.items())
+        table(f"{z['file']} (val_accuracy): {counts}", merged, [*KERNEL_SCORES, *proxies], set(proxies))
+    print(f"\n{st['seconds']:.1f} s")
     return 0

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only",
         metavar="SECTION[,SECTION]",
-        help="run only these sections: dual_map, example_dags, kernels, monte_carlo, checks, "
+        help="run only these sections: dual_map, example_dags, kernels, monte_carlo, training, checks, "
         "rule12_audit, nas (default: all)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")

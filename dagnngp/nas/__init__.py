@@ -6,6 +6,8 @@
 * :mod:`dagnngp.nas.filter`   -- centre/radius of a space, boxes, the paper's and the code's constants;
 * :mod:`dagnngp.nas.evaluate` -- CSV tables, groups, multiple correlation, inside/outside summaries;
 * :mod:`dagnngp.nas.search`   -- simulated training-free search with and without the filter;
+* :mod:`dagnngp.nas.scores`   -- training-free scores from each cell's infinite-width NTK and NNGP
+  (cells as pre-activation motifs) and their rank correlations with accuracy and zero-cost proxies;
 * :mod:`dagnngp.nas.plot`     -- Fig. 5-style scatter (matplotlib, loaded on use).
 
 >>> from dagnngp.nas import parse_nb201, PAPER_BOX_NB201
@@ -63,6 +65,17 @@ from dagnngp.nas.filter import (
     box_filter,
     center_radius,
 )
+from dagnngp.nas.scores import (
+    KERNEL_SCORES,
+    NB201_EDGE,
+    cell_kernel_scores,
+    kernel_scores,
+    nb201_kernel_motif,
+    rank_correlation,
+    score_gram,
+    score_report,
+    stack_cells,
+)
 from dagnngp.nas.search import SearchError, simulate_search
 from dagnngp.nas.supernet import (
     DARTS_EDGES,
@@ -95,6 +108,8 @@ __all__ = [
     "CODE_BOX_NB201", "CODE_BOX_NDS", "PAPER_BOX_DARTS", "PAPER_BOX_NB201", "PAPER_CENTER_DARTS",
     "PAPER_CENTER_NB201", "Box", "FilterError", "SpaceCenter", "box_filter", "center_radius",
     "SearchError", "simulate_search",
+    "KERNEL_SCORES", "NB201_EDGE", "cell_kernel_scores", "kernel_scores", "nb201_kernel_motif",
+    "rank_correlation", "score_gram", "score_report", "stack_cells",
     "DARTS_EDGES", "NB201_EDGES", "darts_supernet_probs", "edge_probs_from_alive",
     "effective_depth_width_prob", "n_reserved", "nb201_supernet_probs", "pre_reserve",
     "reserve_near_centroid", "scatter_plot",

@@ -10,7 +10,10 @@ Each op falls into one of three classes (paper Remark 4.2, public code's
 skip connections and pooling are *non-parametrised* (a skip edge), and
 ``none`` removes the edge.  The cell's :class:`~dagnngp.Motif` therefore has
 the same paths as the network, and Definition 4.1 on the motif is exactly the
-public code's ``effective_depth_width_201``.
+public code's ``effective_depth_width_201``.  For the cell's kernels the
+convolutions are ReLU-Conv-BN, pre-activation linear edges: evaluate the motif
+with ``edge="pre"`` (:func:`dagnngp.nas.scores.nb201_kernel_motif` also weights
+pooling edges).
 
 >>> cell = parse_nb201("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|")
 >>> str(cell.motif), cell.motif.paths(), cell.effective_depth_width()

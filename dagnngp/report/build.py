@@ -85,7 +85,8 @@ def _jsonable(obj: object) -> object:
 
 
 #: The figures a report may hold (each section writes its own when it runs).
-REPORT_FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png")
+REPORT_FIGURES = ("dual_map.png", "gaps.png", "kernels.png", "mc_error.png", "nas_scatter.png",
+                  "training.png")
 
 
 def _target_dir(out_dir: Path | str) -> Path:

@@ -28,6 +28,7 @@ from dagnngp.report.sections import (
     monte_carlo,
     nas,
     rule12_audit,
+    training,
 )
 from dagnngp.report.sections.checks import run_check_suite
 from dagnngp.report.sections.common import Skip
@@ -38,7 +39,7 @@ __all__ = ["SECTIONS", "Skip", "by_key", "run_check_suite"]
 #: (key, title, function) in report order.
 SECTIONS: list[tuple[str, str, Callable[[Settings], dict]]] = [
     (m.KEY, m.TITLE, m.run)
-    for m in (dual_map, example_dags, kernels, monte_carlo, checks, rule12_audit, nas)
+    for m in (dual_map, example_dags, kernels, monte_carlo, training, checks, rule12_audit, nas)
 ]
 
 

@@ -66,24 +66,37 @@ def run(settings: Settings) -> dict:
                 short(plain_words(r.get("detail", ""))),
             ]
         )
-    n_paper_wrong = sum(1 for r in records if verdict_status(r) == "expected failure")
-    n_hold = sum(1 for r in records if verdict_status(r) == "holds")
+    builtin = [r for r in records if r.get("source", "built-in") == "built-in"]
+    added = [r for r in records if r.get("source", "built-in") != "built-in"]
+    n_paper_wrong = sum(1 for r in builtin if verdict_status(r) == "expected failure")
+    n_hold = sum(1 for r in builtin if verdict_status(r) == "holds")
+    findings = [
+        f"{len(builtin)} executable checks of the paper's claims: {n_hold} hold, {n_paper_wrong} confirm "
+        f"an error of the paper, and {n_unexpected} verdict(s) differ from what the toolkit expects."
+    ]
+    summary = [
+        f"{len(builtin)} checks of the paper's lemmas and bounds ({'quick' if settings.quick else 'full'}"
+        f" mode): {n_paper_wrong} confirm a known error of the paper (claim false, as expected); "
+        f"{n_unexpected} verdict(s) differ from what the toolkit expects."
+    ]
+    header = ["check", "claim", "verdict", "key number", "detail"]
+    if added:
+        n_false = sum(1 for r in added if not r.get("holds", True))
+        own = (f"{len(added)} of the checks are your own (registered with register_check or a plug-in): "
+               f"{len(added) - n_false} hold, {n_false} found a counterexample.")
+        findings.append(own)
+        summary.append(own + " The source column says where each check comes from.")
+        for row, r in zip(rows, records, strict=True):
+            row.insert(1, r.get("source", "built-in"))
+        header.insert(1, "source")
     return {
-        "findings": [
-            f"{len(records)} executable checks of the paper's claims: {n_hold} hold, {n_paper_wrong} confirm "
-            f"an error of the paper, and {n_unexpected} verdict(s) differ from what the toolkit expects."
-        ],
-        "summary": [
-            f"{len(records)} checks of the paper's lemmas and bounds ({'quick' if settings.quick else 'full'}"
-            f" mode): {n_paper_wrong} confirm a known error of the paper (claim false, as expected); "
-            f"{n_unexpected} verdict(s) differ from what the toolkit expects."
-        ],
+        "findings": findings,
+        "summary": summary,
         "source": f"dagnngp.proofs_check.run_checks(quick={settings.quick}); each check's seeds, widths and "
         "draw counts are in its evidence in report.json",
         "tables": [
             table("Verdicts: each check states a claim of the paper (or of the toolkit's analysis of it); "
-                  "'expected failure' marks a claim the toolkit knows to be false",
-                  ["check", "claim", "verdict", "key number", "detail"], rows)
+                  "'expected failure' marks a claim the toolkit knows to be false", header, rows)
         ],
         "figures": [],
         "data": {"checks": records, "unexpected": n_unexpected, "paper_errors_confirmed": n_paper_wrong},
