@@ -21,7 +21,6 @@ from dagnngp.numerics import nngp, ntk, pair_gap, pair_gram
 from dagnngp.playground import RequestError, compute_views, widget
 from dagnngp.playground.jobs import (
     JobManager,
-    _expected_sq_residual,
     gap_of_mean_gram,
     pair_inputs,
     plan_derivation,
@@ -138,21 +137,27 @@ def test_pair_inputs_are_unit_centred_with_given_correlations():
     assert np.allclose([G[0, 1], G[2, 3], G[4, 5]], [-1.0, 0.3, 0.9])
 
 
-def test_expected_residual_against_simulation():
-    # independent check: average ||(I - eta T)^k (u0 - y)||^2 over sampled u0 ~ N(0, K)
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((4, 4))
-    theta, K = A @ A.T / 4 + np.eye(4) * 0.1, np.cov(rng.standard_normal((4, 50)))
-    y, eta, steps = rng.standard_normal(4), 0.3, 5
-    pred = _expected_sq_residual(theta, K, y, eta, steps)
-    u0 = rng.multivariate_normal(np.zeros(4), K, size=200_000)
-    M = np.eye(4) - eta * theta
-    r = u0 - y
-    for k in range(steps + 1):
-        sq = (r * r).sum(axis=1)
-        se = sq.std(ddof=1) / math.sqrt(len(sq))
-        assert abs(sq.mean() - pred[k]) < 4.4 * se  # two-sided false-alarm rate about 1e-5 per step
-        r = r @ M.T
+def test_training_prediction_is_the_training_modules():
+    # one definition of the expected loss: dagnngp.training's, for both trained sets
+    from dagnngp.numerics import inputs_to_gram
+    from dagnngp.playground.jobs import random_inputs
+    from dagnngp.training import LossModel, predicted_loss
+
+    jobs = JobManager()
+    X, y = random_inputs(4, seed=1), np.random.default_rng(2).standard_normal(4)
+    for trained in ("all", "readout"):
+        job = jobs.submit("train", plan_training({"motif": "2_2(0.5)1_112", "edge": "pre", "width": 32,
+                                                  "steps": 5, "seeds": 2, "lr": "max:0.5", "n_inputs": 4,
+                                                  "trained": trained}))
+        assert jobs.wait(job.id, 60).status == "done", job.error
+        res = job.result
+        if trained == "all":
+            want = predicted_loss("2_2(0.5)1_112", X, y, "max:0.5", 5, edge="pre")
+        else:  # the readout alone: its NTK is the NNGP K
+            K = nngp("2_2(0.5)1_112", inputs_to_gram(X)[0], edge="pre").output
+            want = LossModel.from_kernels(K, K, y).loss("max:0.5", 5)
+        assert res["predicted"] == pytest.approx(want.tolist(), rel=1e-12)
+        assert res["rule"] == "eta = 0.5/lambda_max"
 
 
 def test_training_job_readout():
@@ -204,7 +209,7 @@ def test_ntk_views_and_every_weight_training():
     job = jobs.submit("train", plan_training({"motif": "2_21_112", "width": 64, "steps": 10, "seeds": 1,
                                               "lr": 0.01, "n_inputs": 4, "trained": "all"}))
     assert jobs.wait(job.id, 60).status == "done", job.error
-    assert job.result["predicted"] is not None and job.result["note"] == ""
+    assert job.result["predicted"] is not None and job.result["diverged"] == 0
 
 
 def test_views_follow_edge_convention_weights_and_readout():
@@ -345,3 +350,15 @@ def test_widget_follows_edge_convention_weights_and_readout():
     assert f"{gap:.5f}" in html and f"{ntk_gap:.5f}" in html
     assert ">0.5</text>" in html  # the weight written on its arc
     assert "NTK of the output node (no readout)" in html  # the table's caption
+
+
+def test_training_job_reports_progress_within_a_run_and_cancels():
+    jobs = JobManager()
+    job = jobs.submit("train", plan_training({"motif": "2_21_112", "width": 512, "steps": 2000, "seeds": 1,
+                                              "lr": 0.01, "trained": "all"}))
+    deadline = time.monotonic() + 60
+    while job.progress == 0.0 and job.status == "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.status == "running" and "step" in job.message  # one seed, so the progress is within its run
+    jobs.cancel(job.id)
+    assert jobs.wait(job.id, 30).status == "cancelled"

@@ -141,9 +141,11 @@ def test_playground_end_to_end(browser, server):  # the browser is up before the
     # a short training run (readout only): measured curve beside the infinite-width prediction
     set_value(browser, "train-width", 64)
     set_value(browser, "train-steps", 40)
+    set_value(browser, "train-lr", "max:0.5")  # half the largest stable step
     browser.find_element("id", "run-train").click()
     wait_for(browser, "document.getElementById('progress-text').textContent.startsWith('done')", 60)
     assert len(browser.find_elements("css selector", "#plot-train path.series")) == 3
+    assert "0.5/\u03bb_max" in browser.find_element("css selector", "#plot-train text").text
     browser.save_screenshot(str(IMG / "playground-runs.png"))
 
     # export the figures as PNG

@@ -350,33 +350,34 @@ def plan_monte_carlo(request: object) -> Work:
 
 
 # ---------------------------------------------------------------- training
-def _expected_sq_residual(theta: np.ndarray, K: np.ndarray, y: np.ndarray, eta: float,
-                          steps: int) -> np.ndarray:
-    """``E||r_k||^2 = ||(I - eta Theta)^k y||^2 + tr((I - eta Theta)^k K (I - eta Theta)^k)``, k = 0..steps.
+def _step_rule(request: dict) -> Any:
+    """The request's ``lr``: a step (a number) or a :class:`dagnngp.training.StepRule` (``"max:0.5"``)."""
+    from dagnngp.training import StepRule
 
-    The linearised (NTK) dynamics of full-batch gradient descent on ``1/2 ||u - y||^2`` from
-    an output ``u_0 ~ N(0, K)``; ``r_k = u_k - y``.
-
-    >>> theta = np.diag([1.0, 0.5]); y = np.array([1.0, 1.0])
-    >>> _expected_sq_residual(theta, np.zeros((2, 2)), y, 0.5, 2).tolist()  # (1/2)^2k + (3/4)^2k
-    [2.0, 0.8125, 0.37890625]
-    """
-    lam, V = np.linalg.eigh(theta)
-    yv = V.T @ y
-    kd = np.diagonal(V.T @ K @ V)
-    k = np.arange(steps + 1)[:, None]
-    decay = (1.0 - eta * lam)[None, :] ** (2 * k)
-    return decay @ (yv * yv) + decay @ kd
+    value = request.get("lr", 0.05)
+    if isinstance(value, str) and ":" in value:
+        if len(value) > 40:
+            raise RequestError("lr must be a step such as 0.05 or a rule such as max:0.5")
+        try:
+            return StepRule.parse(value)
+        except ValueError as exc:
+            raise RequestError(f"lr: {exc}") from None
+    return StepRule("fixed", _number(request, "lr", 0.05, 1e-9, 100.0))
 
 
 def plan_training(request: object) -> Work:
     """Validate a training request; returns the work that trains finite networks beside the prediction.
 
-    ``request``: ``motif``, ``width`` (8..8192), ``steps`` (1..5000), ``lr`` (the step ``eta``),
-    ``n_inputs`` (2..32), ``seeds`` (1..16), ``trained`` (``"readout"``: only the readout, whose
-    NTK is the NNGP ``K``; ``"all"``: every weight and the readout, whose NTK needs
-    ``dagnngp.numerics.ntk``) and the kernel options (edge convention included;
-    edge weights come with the motif string).
+    ``request``: ``motif``, ``width`` (8..8192), ``steps`` (1..5000), ``lr`` (the step ``eta``, or a
+    step rule of :class:`dagnngp.training.StepRule`: ``"max:0.5"`` is ``0.5 / lambda_max`` of the
+    NTK, ``"trace:1"`` is ``1 / trace``), ``n_inputs`` (2..32), ``seeds`` (1..16), ``trained``
+    (``"all"``: every weight, bias and the readout, trained by :func:`dagnngp.training.train`;
+    ``"readout"``: the readout only, an exactly linear model whose NTK is the NNGP ``K``) and the
+    kernel options (edge convention included; edge weights come with the motif string).
+
+    The losses are ``L_k = 1/2 ||u_k - y||^2``; the prediction is
+    :class:`dagnngp.training.LossModel`'s expected loss of the infinitely wide network
+    (:func:`dagnngp.training.predicted_loss` for ``"all"``), beside the paper's bound.
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -385,76 +386,61 @@ def plan_training(request: object) -> Work:
     steps = _integer(request, "steps", 200, 1, MAX_STEPS)
     n = _integer(request, "n_inputs", 8, 2, MAX_INPUTS)
     seeds = _integer(request, "seeds", 3, 1, MAX_SEEDS)
-    eta = _number(request, "lr", 0.05, 1e-9, 100.0)
+    rule = _step_rule(request)
     trained = request.get("trained", "readout")
     if trained not in ("readout", "all"):
         raise RequestError("trained must be 'readout' or 'all'")
     if width < n + 1:
         raise RequestError(f"width {width} is too small for {n} inputs of dimension {n + 1}")
+    from dagnngp.training import DIVERGENCE, LossModel, initialise, network_bytes, output_kernels, train
+
     n_lin = max(m.n_linear, 1)
-    check_memory(8.0 * (n_lin * width * width * 3 + m.n_nodes * width * n * 6),
-                 f"training a width-{width} network", option=None)
+    check_memory(float(network_bytes(m, width, n)), f"training a width-{width} network", option=None)
     per_step = (2 * n_lin * width * width * n + m.n_nodes * width * n * n) * (3 if trained == "all" else 1)
     check_work(float(seeds) * steps * per_step + seeds * n_lin * width * width * n,
                f"{seeds} training runs of {steps} steps at width {width}", WORK_LIMIT, "operations",
                note=" (the playground's limit)")
     kw = kernel_kwargs(opts)
-    from dagnngp.numerics import inputs_to_gram, nngp
-
     X = random_inputs(n, seed=1)
     y = np.random.default_rng(2).standard_normal(n)
-    K0, mu0 = inputs_to_gram(X)
-    if opts["edge"] == "pre":
-        mu0 = None  # the input node is a centred Gaussian field with covariance X X^T
-    K = nngp(m, K0, mu0, model="exact", **kw).output
-    theta = None
-    note = ""
-    if trained == "readout":
-        theta = K
-    else:
-        ntk = ntk_function()
-        if ntk is not None:
-            theta = np.asarray(ntk(m, K0, mu0, model="exact", readout=True, **kw).ntk)
-        else:
-            note = ("the infinite-width prediction for training every weight needs the NTK "
-                    "(dagnngp.numerics.ntk), which this installation lacks; train the readout only "
-                    "for a prediction")
-    lam_k = np.linalg.eigvalsh(K)
-    if theta is not None:
-        lam_max = float(np.linalg.eigvalsh(theta)[-1])
-        if eta * lam_max >= 2.0:
-            raise RequestError(f"the step {eta:g} is above the stability limit 2 / lambda_max = "
-                               f"{2.0 / lam_max:.4g} of this motif's NTK; gradient descent would diverge")
+    theta, K = output_kernels(m, X, model="exact", **kw)
+    model = LossModel.from_kernels(theta if trained == "all" else K, K, y)
+    try:
+        eta = model.check_step(rule.eta(model))
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    net_kw = dict(kw, n_features=X.shape[1]) if opts["edge"] == "pre" else kw
+
+    def readout_only(seed: int, report: Callable[[int, float], None]) -> np.ndarray:
+        # features fixed, u = a . F: gradient descent on the readout a alone
+        net = initialise(m, width, seed, n_inputs=n, **net_kw)  # the network train() starts from
+        feats, a = net.forward(X)[0][-1], net.readout.copy()
+        losses = np.full(steps + 1, np.nan)
+        for k in range(steps + 1):
+            r = a @ feats - y
+            loss = 0.5 * float(r @ r)
+            if not math.isfinite(loss) or (k > 0 and loss > DIVERGENCE * losses[0]):
+                break
+            losses[k] = loss
+            report(k, loss)
+            a -= eta * (feats @ r)
+        return losses
 
     def work_fn(ctx: Context) -> dict[str, Any]:
-        from dagnngp.numerics.finite import FiniteNetwork, gradient_descent
-
         curves = np.full((seeds, steps + 1), np.nan)
         diverged = 0
-        chunk = 10
         for s in range(seeds):
-            net = FiniteNetwork.initialise(m, width, np.random.default_rng(1000 + s), n_features=X.shape[1],
-                                           **kw)
-            feats = net.forward(X)[0][-1] if trained == "readout" else None
-            k = 0
-            while k < steps:
-                c = min(chunk, steps - k)
-                if trained == "all":
-                    part = gradient_descent(net, X, y, eta, c)
-                else:
-                    part = np.empty(c + 1)
-                    for i in range(c + 1):
-                        r = net.readout @ feats - y
-                        part[i] = float(r @ r)
-                        if i < c:
-                            net.readout -= eta * (feats @ r)
-                curves[s, k:k + c + 1] = part
-                k += c
-                ctx.report((s + k / steps) / seeds, f"seed {s + 1} of {seeds}, step {k} of {steps}")
-                if not np.all(np.isfinite(part)) or part[-1] > 1e12 * max(part[0], 1e-300):
-                    diverged += 1
-                    curves[s, k + 1:] = np.nan
-                    break
+            def report(k: int, loss: float, s: int = s) -> None:
+                if k % 10 == 0 or k == steps:
+                    ctx.report((s + k / steps) / seeds, f"seed {s + 1} of {seeds}, step {k} of {steps}")
+
+            if trained == "all":
+                run = train(m, X, y, width=width, lr=eta, steps=steps, seed=s, progress=False,
+                            callback=report, **kw)
+                curves[s, :len(run.losses)] = run.losses
+            else:
+                curves[s] = readout_only(s, report)
+            diverged += int(np.isnan(curves[s, -1]))
         ok = np.isfinite(curves)
         count = ok.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -462,17 +448,15 @@ def plan_training(request: object) -> Work:
             mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
             sd = np.sqrt(np.nansum(np.where(ok, (curves - mean) ** 2, 0), axis=0) / np.maximum(count - 1, 1))
             stderr = np.where(count > 1, sd / np.sqrt(np.maximum(count, 1)), np.nan)
-        predicted = _expected_sq_residual(theta, K, y, eta, steps) if theta is not None else None
-        r0 = float(y @ y + np.trace(K))
-        bound = r0 * np.maximum(1.0 - eta * lam_k[0] / 2.0, 0.0) ** np.arange(steps + 1)
 
-        def clean(a: np.ndarray | None) -> list[float | None] | None:
-            return None if a is None else [float(v) if math.isfinite(v) else None for v in a]
+        def clean(a: np.ndarray) -> list[float | None]:
+            return [float(v) if math.isfinite(v) else None for v in a]
 
-        return {"motif": str(m), "width": width, "steps": steps, "lr": eta, "seeds": seeds,
-                "n_inputs": n, "trained": trained, "measured_mean": clean(mean),
-                "measured_stderr": clean(stderr), "predicted": clean(predicted), "bound": clean(bound),
-                "lambda_min_K": float(lam_k[0]), "diverged": diverged, "note": note}
+        return {"motif": str(m), "width": width, "steps": steps, "lr": eta, "rule": rule.label,
+                "seeds": seeds, "n_inputs": n, "trained": trained, "edge": opts["edge"],
+                "measured_mean": clean(mean), "measured_stderr": clean(stderr),
+                "predicted": clean(model.loss(eta, steps)), "bound": clean(model.bound(eta, steps)),
+                "lambda_min_K": model.nngp_lambda_min, "diverged": diverged}
 
     return work_fn
 

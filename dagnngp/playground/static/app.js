@@ -327,8 +327,9 @@ function drawTraining() {
   series.push({ x: k, y: t.bound, color: "#777", dash: "1 3", label: "paper's bound" });
   const lo = t.measured_mean.map((m, i) => (m === null || t.measured_stderr[i] === null ? null : m - 2 * t.measured_stderr[i]));
   const hi = t.measured_mean.map((m, i) => (m === null || t.measured_stderr[i] === null ? null : m + 2 * t.measured_stderr[i]));
-  plot($("plot-train"), { title: `training ${t.motif} (${t.trained === "all" ? "every weight" : "readout"})`,
-                          xlabel: "gradient step k", ylabel: "||u_k \u2212 y||\u00b2", series, logy: true,
+  plot($("plot-train"), { title: `training ${t.motif} (${t.trained === "all" ? "every weight" : "readout"}, ` +
+                                 `${t.rule.replace("eta", "\u03b7").replace("lambda_max", "\u03bb_max")})`,
+                          xlabel: "gradient step k", ylabel: "\u00bd||u_k \u2212 y||\u00b2", series, logy: true,
                           band: [{ x: k, lo, hi, color: "#000" }] });
 }
 function drawNumbers() {
@@ -497,7 +498,6 @@ async function runJob(kind, body) {
       if (kind === "mc") state.mc = job.result;
       else {
         state.train = job.result;
-        if (job.result.note) showMessage(job.result.note);
         if (job.result.diverged) showMessage(`${job.result.diverged} run(s) diverged at this step`);
       }
       drawPlots();
@@ -628,7 +628,7 @@ async function init() {
                                                              ntk: Boolean(state.meta && state.meta.ntk) }));
   $("run-train").addEventListener("click", () => runJob("train", {
     width: Number($("train-width").value), steps: Number($("train-steps").value),
-    lr: Number($("train-lr").value), trained: $("train-trained").value }));
+    lr: $("train-lr").value.trim(), trained: $("train-trained").value }));
   $("cancel").addEventListener("click", () => { if (state.job) fetch(`/api/jobs/${state.job}`, { method: "DELETE" }); });
   $("derive").addEventListener("click", startMaths);
   renderTex($("dual-map"), "h(C) = \\frac{\\sqrt{1-C^2} + (\\pi - \\arccos C)\\,C}{\\pi}," +
