@@ -50,7 +50,9 @@ FALSE_ALARM_SHARES: dict[str, float] = {
     # the infinite-width NTK against the empirical NTK of finite networks
     "test_ntk.py::test_ntk_matches_networks_on_dags": 5e-5,
     "test_ntk.py::test_ntk_matches_networks_on_random_motifs": 5e-5,
-    "test_mc_nodes.py::test_finite_width_bias_of_a_deep_chain_is_within_the_threshold": 5e-5,
+    "test_mc_nodes.py::test_finite_width_bias_of_a_deep_chain_is_within_the_threshold": 3e-5,
+    # the playground's Monte Carlo overlay against nngp and ntk
+    "test_playground.py::test_monte_carlo_overlay_agrees_with_nngp_and_ntk": 2e-5,
     "test_statistics.py::test_false_alarm_rate_is_calibrated_on_correct_code": 5e-5,
     # closed forms of other activations and of sigma_b > 0 against finite networks
     "test_finite.py::test_closed_forms_agree_with_width_2048_networks": 7e-5,

@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from dagnngp.numerics import nngp, pair_gap, pair_gram, rule12
+from dagnngp.numerics import nngp, ntk, pair_gap, pair_gram, rule12
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
 
@@ -135,13 +136,16 @@ def test_playground_end_to_end(browser, server):  # the browser is up before the
     wait_for(browser, "document.getElementById('progress-text').textContent.startsWith('done')", 60)
     points = browser.find_elements("css selector", "#plot-gap .mc-point")
     assert len(points) == 4  # C = -0.5, 0, 0.5 (the page's C) and 0.9
+    assert len(browser.find_elements("css selector", "#plot-ntk .mc-point")) == 4  # the empirical NTK
 
     # a short training run (readout only): measured curve beside the infinite-width prediction
     set_value(browser, "train-width", 64)
     set_value(browser, "train-steps", 40)
+    set_value(browser, "train-lr", "max:0.5")  # half the largest stable step
     browser.find_element("id", "run-train").click()
     wait_for(browser, "document.getElementById('progress-text').textContent.startsWith('done')", 60)
     assert len(browser.find_elements("css selector", "#plot-train path.series")) == 3
+    assert "0.5/\u03bb_max" in browser.find_element("css selector", "#plot-train text").text
     browser.save_screenshot(str(IMG / "playground-runs.png"))
 
     # export the figures as PNG
@@ -178,3 +182,75 @@ def test_shared_state_and_comparison(browser, server):
     paper = [float(r.find_element("css selector", ".gap-paper").text) for r in rows]
     assert paper == [2.69423, 0.39517, 2.04507]  # spec section 2.3 at C = 0
     browser.save_screenshot(str(IMG / "playground-compare.png"))
+
+
+def change_and_wait(driver, element_id: str, value: object) -> None:
+    """Set a control's value, fire its change event and wait for the plots to be redrawn."""
+    before = driver.execute_script("return window.__playground.updates.length;")
+    driver.execute_script("const e = document.getElementById(arguments[0]); e.value = arguments[1];"
+                          "e.dispatchEvent(new Event('change'));", element_id, str(value))
+    wait_for(driver, f"window.__playground.updates.length > {before}")
+
+
+def shown_numbers(driver) -> dict[str, str]:
+    return {cls: driver.find_element("css selector", f"#numbers .{cls}").text
+            for cls in ("gap-exact", "gap-paper", "rule12", "ntk-gap-exact")}
+
+
+def test_weights_edge_convention_and_readout(browser, server):
+    url, _ = server
+    browser.get("about:blank")
+    browser.get(url + "#m=2_21_112&C=0.5")
+    wait_for(browser, "window.__playground.ready")
+    # a weight on the linear edge 0 -> 2, chosen in the list and typed
+    browser.execute_script("const s = document.getElementById('edge-select'); s.value = '0-2';"
+                           "s.dispatchEvent(new Event('change'));")
+    set_value(browser, "edge-weight", 0.5)
+    before = browser.execute_script("return window.__playground.updates.length;")
+    browser.find_element("id", "set-weight").click()
+    wait_for(browser, f"window.__playground.updates.length > {before}")
+    motif = "2_2(0.5)1_112"
+    assert browser.find_element("id", "motif-text").get_attribute("value") == motif
+    assert browser.find_element("id", "weight-0-2").text == "\u00d70.5"
+    wait_for(browser, f"document.querySelector('#numbers .motif-row code')?.textContent === '{motif}'")
+    K0, mu0 = pair_gram(0.5)
+    post = shown_numbers(browser)
+    assert float(post["gap-exact"]) == pytest.approx(
+        pair_gap(nngp(motif, K0, mu0, model="exact").output, 0, 1), abs=6e-6)
+    assert post["rule12"] == "\u2013"  # the paper's rule counts unit-weight paths only
+
+    # pre-activation edges: every number follows nngp(..., edge="pre") and ntk(..., edge="pre")
+    change_and_wait(browser, "edge", "pre")
+    pre = shown_numbers(browser)
+    for cls, model in (("gap-exact", "exact"), ("gap-paper", "paper")):
+        want = pair_gap(nngp(motif, K0, mu0, model=model, edge="pre").output, 0, 1)
+        assert float(pre[cls]) == pytest.approx(want, abs=6e-6), cls
+    # the conventions' gaps differ by 0.0104 here, 1700 times the display's rounding
+    assert abs(float(pre["gap-exact"]) - float(post["gap-exact"])) > 0.01
+    want = pair_gap(np.asarray(ntk(motif, K0, mu0, edge="pre").ntk), 0, 1)
+    assert float(pre["ntk-gap-exact"]) == pytest.approx(want, abs=6e-6)
+
+    # the output node's own NTK (no readout)
+    change_and_wait(browser, "readout", "0")
+    no_readout = shown_numbers(browser)
+    want = pair_gap(np.asarray(ntk(motif, K0, mu0, edge="pre", readout=False).ntk), 0, 1)
+    assert float(no_readout["ntk-gap-exact"]) == pytest.approx(want, abs=6e-6)
+    assert "no readout" in browser.find_element("css selector", "#plot-ntk text").text
+
+    # both closed forms, derived for these options
+    wait_for(browser, "document.querySelector('#maths-ntk .katex') "
+                      "&& document.querySelector('#maths-nngp .katex')", 60)
+    assert "no readout" in browser.find_element("css selector", "#maths-ntk h3").text
+    assert "pre-activation" in browser.find_element("id", "maths-status").text
+    browser.save_screenshot(str(IMG / "playground-weights.png"))
+    browser.find_element("id", "maths-card").screenshot(str(IMG / "playground-closed-forms.png"))
+
+    # the link keeps the weight and both toggles
+    link = browser.execute_script("return location.href;")
+    browser.get("about:blank")
+    browser.get(link)
+    wait_for(browser, f"window.__playground.ready "
+                      f"&& document.querySelector('#numbers .motif-row code')?.textContent === '{motif}'")
+    assert browser.find_element("id", "edge").get_attribute("value") == "pre"
+    assert browser.find_element("id", "readout").get_attribute("value") == "0"
+    assert shown_numbers(browser) == no_readout

@@ -34,12 +34,15 @@ import numpy as np
 from dagnngp.limits import check_memory, check_work
 from dagnngp.playground.views import (
     RequestError,
+    _flag,
     _integer,
     _number,
     _pair_stats,
+    kernel_kwargs,
     motif_from_text,
     ntk_function,
     parse_options,
+    rule12_unavailable,
 )
 
 __all__ = [
@@ -221,12 +224,52 @@ def _motif_for_job(request: dict) -> Any:
 
 
 # ------------------------------------------------------------ Monte Carlo
+def gap_of_mean_gram(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per input pair: the 2x2 gap of the mean Gram over draws and its delta-method standard error.
+
+    ``samples`` is ``draws x 2n x 2n``, the output Grams of independent networks
+    on :func:`pair_inputs`; pair ``k`` is rows ``2k, 2k + 1``.  The gap
+    ``lambda(a, b, c) = (a + c)/2 - sqrt(((a - c)/2)^2 + b^2)`` of the mean
+    ``[[a, b], [b, c]]`` is linearised around the mean, so its standard error is
+    that of the mean of ``grad lambda . (a_i, b_i, c_i)`` over draws ``i``.
+
+    >>> G = np.array([[[2.0, 1.0], [1.0, 2.0]], [[4.0, 1.0], [1.0, 4.0]]])
+    >>> gap, se = gap_of_mean_gram(G)
+    >>> gap.tolist(), se.tolist()  # mean [[3, 1], [1, 3]]: gap 2; the draws' gaps 1 and 3
+    ([2.0], [1.0])
+    """
+    a, b, c = samples[:, 0::2, 0::2], samples[:, 0::2, 1::2], samples[:, 1::2, 1::2]
+    idx = np.arange(a.shape[1])
+    a, b, c = a[:, idx, idx], b[:, idx, idx], c[:, idx, idx]
+    ma, mb, mc = a.mean(axis=0), b.mean(axis=0), c.mean(axis=0)
+    half_diff = 0.5 * (ma - mc)
+    root = np.sqrt(half_diff ** 2 + mb ** 2)
+    gap = 0.5 * (ma + mc) - root
+    safe = np.where(root > 0, root, 1.0)  # at a double eigenvalue the gap's gradient in b is 0
+    da, db, dc = 0.5 - 0.5 * half_diff / safe, -mb / safe, 0.5 + 0.5 * half_diff / safe
+    lin = da * a + db * b + dc * c
+    return gap, lin.std(axis=0, ddof=1) / math.sqrt(samples.shape[0])
+
+
 def plan_monte_carlo(request: object) -> Work:
     """Validate a Monte Carlo request; returns the work that measures the 2x2 gap at finite width.
 
     ``request``: ``motif``, ``width`` (8..8192), ``draws`` (2..400), ``C_points`` (up to 8
     correlations; default -0.5, 0, 0.9 and the page's ``C``), ``seed``
-    and the kernel options of :func:`~dagnngp.playground.views.parse_options`.
+    and the kernel options of :func:`~dagnngp.playground.views.parse_options`
+    (the edge convention and the NTK's readout included; edge weights come with
+    the motif string); ``ntk`` (default false) adds the empirical NTK of
+    networks with explicit weights
+    (:func:`~dagnngp.numerics.sampling.monte_carlo_ntk`, the same draws count).
+
+    The result holds, per correlation, the 2x2 gap of the output Gram averaged
+    over draws (``gap_mean``), its standard error (``gap_stderr``, see
+    :func:`gap_of_mean_gram`) and the exact model's gap (``exact_gap``).  The
+    gap of the mean Gram, not the mean of each network's gap: the least
+    eigenvalue is concave, so the latter is biased low by an amount that does
+    not shrink with more draws (of order ``width^-1/2`` where the off-diagonal
+    entry is near zero).  With ``ntk`` it holds the same for the NTK
+    (``ntk_gap_mean``, ``ntk_gap_stderr``, ``ntk_exact_gap``).
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -245,67 +288,96 @@ def plan_monte_carlo(request: object) -> Work:
     from dagnngp.numerics.sampling import resource_estimate
 
     mem, work = resource_estimate(m.n_nodes, m.n_linear, width, draws, n_inputs=n_inputs)
-    check_memory(mem, f"a Monte Carlo run at width {width} with {draws} draws", option=None)
-    check_work(work, f"a Monte Carlo run at width {width} with {draws} draws", WORK_LIMIT, "operations",
+    with_ntk = _flag(request, "ntk", False)
+    what = f"a Monte Carlo run at width {width} with {draws} draws"
+    if with_ntk:
+        from dagnngp.numerics.sampling import ntk_resource_estimate
+
+        if ntk_function() is None:
+            raise RequestError("the NTK overlay needs dagnngp.numerics.ntk, which this installation lacks")
+        what += " and the empirical NTK"
+        mem = max(mem, ntk_resource_estimate(m.n_linear, width, n_inputs, m.n_nodes))
+        # per draw and linear edge: the m x m weights drawn, the forward and backward products
+        work += float(draws) * (max(m.n_linear, 1) * width * width * (2.0 + 6.0 * n_inputs)
+                                + 4.0 * m.n_nodes * width * n_inputs * n_inputs)
+    check_memory(mem, what, option=None)
+    check_work(work, what, WORK_LIMIT, "operations",
                note=" (the playground's limit; use dagnngp mc for larger runs)")
-    kw = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+    kw = kernel_kwargs(opts)
 
     def work_fn(ctx: Context) -> dict[str, Any]:
         from dagnngp.numerics import monte_carlo, nngp, pair_gram
 
         X = pair_inputs(Cs, seed)
-        gaps = []
-        chunk = 2
-        done = 0
-        while done < draws:
-            k = min(chunk, draws - done)
-            if k < 2:  # monte_carlo needs two draws for its standard error; take one more
-                k = 2
-            res = monte_carlo(m, X, width, k, seed=seed * 100003 + done, progress=False, **kw)
-            for G in np.asarray(res.samples):
-                gaps.append(_pair_stats(G)["gap"])
-            done += k
-            ctx.report(done / draws, f"{done} of {draws} draws")
-        arr = np.array(gaps, dtype=float)
+        share = 0.5 if with_ntk else 1.0  # of the progress bar
+
+        def sampled(draw: Callable[[int, int], np.ndarray], label: str, start: float) -> np.ndarray:
+            out: list[np.ndarray] = []
+            while len(out) < draws:  # two draws per call (the samplers want two for a standard error)
+                out.extend(draw(2, len(out)))
+                done = min(len(out), draws)
+                ctx.report(start + share * done / draws, f"{label}{done} of {draws} draws")
+            return np.array(out[:draws])
+
+        grams = sampled(lambda k, done: np.asarray(monte_carlo(
+            m, X, width, k, seed=seed * 100003 + done, progress=False, **kw).samples), "", 0.0)
+        gap, stderr = gap_of_mean_gram(grams)
         exact = []
         for C in Cs:
             K0, _ = pair_gram(C)
             exact.append(_pair_stats(nngp(m, K0, model="exact", **kw).output)["gap"][0])
-        mean = arr.mean(axis=0)
-        stderr = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
-        return {"motif": str(m), "width": width, "draws": int(arr.shape[0]), "C": Cs,
-                "gap_mean": mean.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
+        result = {"motif": str(m), "width": width, "draws": len(grams), "C": Cs, "edge": opts["edge"],
+                  "activation": opts["activation"], "sigma_b": opts["sigma_b"],
+                  "gap_mean": gap.tolist(), "gap_stderr": stderr.tolist(), "exact_gap": exact}
+        if with_ntk:
+            from dagnngp.numerics import ntk
+            from dagnngp.numerics.sampling import monte_carlo_ntk
+
+            thetas = sampled(lambda k, done: monte_carlo_ntk(
+                m, X, width, k, seed=seed * 100003 + 50021 + done, readout=opts["readout"], progress=False,
+                **kw).samples, "NTK: ", 0.5)
+            gap, stderr = gap_of_mean_gram(thetas)
+            exact = []
+            for C in Cs:
+                K0, _ = pair_gram(C)
+                theta = ntk(m, K0, None, model="exact", readout=opts["readout"], **kw).ntk
+                exact.append(_pair_stats(np.asarray(theta))["gap"][0])
+            result.update({"readout": opts["readout"], "ntk_gap_mean": gap.tolist(),
+                           "ntk_gap_stderr": stderr.tolist(), "ntk_exact_gap": exact})
+        return result
 
     return work_fn
 
 
 # ---------------------------------------------------------------- training
-def _expected_sq_residual(theta: np.ndarray, K: np.ndarray, y: np.ndarray, eta: float,
-                          steps: int) -> np.ndarray:
-    """``E||r_k||^2 = ||(I - eta Theta)^k y||^2 + tr((I - eta Theta)^k K (I - eta Theta)^k)``, k = 0..steps.
+def _step_rule(request: dict) -> Any:
+    """The request's ``lr``: a step (a number) or a :class:`dagnngp.training.StepRule` (``"max:0.5"``)."""
+    from dagnngp.training import StepRule
 
-    The linearised (NTK) dynamics of full-batch gradient descent on ``1/2 ||u - y||^2`` from
-    an output ``u_0 ~ N(0, K)``; ``r_k = u_k - y``.
-
-    >>> theta = np.diag([1.0, 0.5]); y = np.array([1.0, 1.0])
-    >>> _expected_sq_residual(theta, np.zeros((2, 2)), y, 0.5, 2).tolist()  # (1/2)^2k + (3/4)^2k
-    [2.0, 0.8125, 0.37890625]
-    """
-    lam, V = np.linalg.eigh(theta)
-    yv = V.T @ y
-    kd = np.diagonal(V.T @ K @ V)
-    k = np.arange(steps + 1)[:, None]
-    decay = (1.0 - eta * lam)[None, :] ** (2 * k)
-    return decay @ (yv * yv) + decay @ kd
+    value = request.get("lr", 0.05)
+    if isinstance(value, str) and ":" in value:
+        if len(value) > 40:
+            raise RequestError("lr must be a step such as 0.05 or a rule such as max:0.5")
+        try:
+            return StepRule.parse(value)
+        except ValueError as exc:
+            raise RequestError(f"lr: {exc}") from None
+    return StepRule("fixed", _number(request, "lr", 0.05, 1e-9, 100.0))
 
 
 def plan_training(request: object) -> Work:
     """Validate a training request; returns the work that trains finite networks beside the prediction.
 
-    ``request``: ``motif``, ``width`` (8..8192), ``steps`` (1..5000), ``lr`` (the step ``eta``),
-    ``n_inputs`` (2..32), ``seeds`` (1..16), ``trained`` (``"readout"``: only the readout, whose
-    NTK is the NNGP ``K``; ``"all"``: every weight and the readout, whose NTK needs
-    ``dagnngp.numerics.ntk``) and the kernel options.
+    ``request``: ``motif``, ``width`` (8..8192), ``steps`` (1..5000), ``lr`` (the step ``eta``, or a
+    step rule of :class:`dagnngp.training.StepRule`: ``"max:0.5"`` is ``0.5 / lambda_max`` of the
+    NTK, ``"trace:1"`` is ``1 / trace``), ``n_inputs`` (2..32), ``seeds`` (1..16), ``trained``
+    (``"all"``: every weight, bias and the readout, trained by :func:`dagnngp.training.train`;
+    ``"readout"``: the readout only, an exactly linear model whose NTK is the NNGP ``K``) and the
+    kernel options (edge convention included; edge weights come with the motif string).
+
+    The losses are ``L_k = 1/2 ||u_k - y||^2``; the prediction is
+    :class:`dagnngp.training.LossModel`'s expected loss of the infinitely wide network
+    (:func:`dagnngp.training.predicted_loss` for ``"all"``), beside the paper's bound.
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -314,73 +386,61 @@ def plan_training(request: object) -> Work:
     steps = _integer(request, "steps", 200, 1, MAX_STEPS)
     n = _integer(request, "n_inputs", 8, 2, MAX_INPUTS)
     seeds = _integer(request, "seeds", 3, 1, MAX_SEEDS)
-    eta = _number(request, "lr", 0.05, 1e-9, 100.0)
+    rule = _step_rule(request)
     trained = request.get("trained", "readout")
     if trained not in ("readout", "all"):
         raise RequestError("trained must be 'readout' or 'all'")
     if width < n + 1:
         raise RequestError(f"width {width} is too small for {n} inputs of dimension {n + 1}")
+    from dagnngp.training import DIVERGENCE, LossModel, initialise, network_bytes, output_kernels, train
+
     n_lin = max(m.n_linear, 1)
-    check_memory(8.0 * (n_lin * width * width * 3 + m.n_nodes * width * n * 6),
-                 f"training a width-{width} network", option=None)
+    check_memory(float(network_bytes(m, width, n)), f"training a width-{width} network", option=None)
     per_step = (2 * n_lin * width * width * n + m.n_nodes * width * n * n) * (3 if trained == "all" else 1)
     check_work(float(seeds) * steps * per_step + seeds * n_lin * width * width * n,
                f"{seeds} training runs of {steps} steps at width {width}", WORK_LIMIT, "operations",
                note=" (the playground's limit)")
-    kw = {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
-    from dagnngp.numerics import inputs_to_gram, nngp
-
+    kw = kernel_kwargs(opts)
     X = random_inputs(n, seed=1)
     y = np.random.default_rng(2).standard_normal(n)
-    K0, mu0 = inputs_to_gram(X)
-    K = nngp(m, K0, mu0, model="exact", **kw).output
-    theta = None
-    note = ""
-    if trained == "readout":
-        theta = K
-    else:
-        ntk = ntk_function()
-        if ntk is not None:
-            theta = np.asarray(ntk(m, K0, mu0, model="exact", readout=True, **kw).ntk)
-        else:
-            note = ("the infinite-width prediction for training every weight needs the NTK "
-                    "(dagnngp.numerics.ntk), which this installation lacks; train the readout only "
-                    "for a prediction")
-    lam_k = np.linalg.eigvalsh(K)
-    if theta is not None:
-        lam_max = float(np.linalg.eigvalsh(theta)[-1])
-        if eta * lam_max >= 2.0:
-            raise RequestError(f"the step {eta:g} is above the stability limit 2 / lambda_max = "
-                               f"{2.0 / lam_max:.4g} of this motif's NTK; gradient descent would diverge")
+    theta, K = output_kernels(m, X, model="exact", **kw)
+    model = LossModel.from_kernels(theta if trained == "all" else K, K, y)
+    try:
+        eta = model.check_step(rule.eta(model))
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    net_kw = dict(kw, n_features=X.shape[1]) if opts["edge"] == "pre" else kw
+
+    def readout_only(seed: int, report: Callable[[int, float], None]) -> np.ndarray:
+        # features fixed, u = a . F: gradient descent on the readout a alone
+        net = initialise(m, width, seed, n_inputs=n, **net_kw)  # the network train() starts from
+        feats, a = net.forward(X)[0][-1], net.readout.copy()
+        losses = np.full(steps + 1, np.nan)
+        for k in range(steps + 1):
+            r = a @ feats - y
+            loss = 0.5 * float(r @ r)
+            if not math.isfinite(loss) or (k > 0 and loss > DIVERGENCE * losses[0]):
+                break
+            losses[k] = loss
+            report(k, loss)
+            a -= eta * (feats @ r)
+        return losses
 
     def work_fn(ctx: Context) -> dict[str, Any]:
-        from dagnngp.numerics.finite import FiniteNetwork, gradient_descent
-
         curves = np.full((seeds, steps + 1), np.nan)
         diverged = 0
-        chunk = 10
         for s in range(seeds):
-            net = FiniteNetwork.initialise(m, width, np.random.default_rng(1000 + s), **kw)
-            feats = net.forward(X)[0][-1] if trained == "readout" else None
-            k = 0
-            while k < steps:
-                c = min(chunk, steps - k)
-                if trained == "all":
-                    part = gradient_descent(net, X, y, eta, c)
-                else:
-                    part = np.empty(c + 1)
-                    for i in range(c + 1):
-                        r = net.readout @ feats - y
-                        part[i] = float(r @ r)
-                        if i < c:
-                            net.readout -= eta * (feats @ r)
-                curves[s, k:k + c + 1] = part
-                k += c
-                ctx.report((s + k / steps) / seeds, f"seed {s + 1} of {seeds}, step {k} of {steps}")
-                if not np.all(np.isfinite(part)) or part[-1] > 1e12 * max(part[0], 1e-300):
-                    diverged += 1
-                    curves[s, k + 1:] = np.nan
-                    break
+            def report(k: int, loss: float, s: int = s) -> None:
+                if k % 10 == 0 or k == steps:
+                    ctx.report((s + k / steps) / seeds, f"seed {s + 1} of {seeds}, step {k} of {steps}")
+
+            if trained == "all":
+                run = train(m, X, y, width=width, lr=eta, steps=steps, seed=s, progress=False,
+                            callback=report, **kw)
+                curves[s, :len(run.losses)] = run.losses
+            else:
+                curves[s] = readout_only(s, report)
+            diverged += int(np.isnan(curves[s, -1]))
         ok = np.isfinite(curves)
         count = ok.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -388,40 +448,71 @@ def plan_training(request: object) -> Work:
             mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
             sd = np.sqrt(np.nansum(np.where(ok, (curves - mean) ** 2, 0), axis=0) / np.maximum(count - 1, 1))
             stderr = np.where(count > 1, sd / np.sqrt(np.maximum(count, 1)), np.nan)
-        predicted = _expected_sq_residual(theta, K, y, eta, steps) if theta is not None else None
-        r0 = float(y @ y + np.trace(K))
-        bound = r0 * np.maximum(1.0 - eta * lam_k[0] / 2.0, 0.0) ** np.arange(steps + 1)
 
-        def clean(a: np.ndarray | None) -> list[float | None] | None:
-            return None if a is None else [float(v) if math.isfinite(v) else None for v in a]
+        def clean(a: np.ndarray) -> list[float | None]:
+            return [float(v) if math.isfinite(v) else None for v in a]
 
-        return {"motif": str(m), "width": width, "steps": steps, "lr": eta, "seeds": seeds,
-                "n_inputs": n, "trained": trained, "measured_mean": clean(mean),
-                "measured_stderr": clean(stderr), "predicted": clean(predicted), "bound": clean(bound),
-                "lambda_min_K": float(lam_k[0]), "diverged": diverged, "note": note}
+        return {"motif": str(m), "width": width, "steps": steps, "lr": eta, "rule": rule.label,
+                "seeds": seeds, "n_inputs": n, "trained": trained, "edge": opts["edge"],
+                "measured_mean": clean(mean), "measured_stderr": clean(stderr),
+                "predicted": clean(model.loss(eta, steps)), "bound": clean(model.bound(eta, steps)),
+                "lambda_min_K": model.nngp_lambda_min, "diverged": diverged}
 
     return work_fn
 
 
 # -------------------------------------------------------------- derivation
-def _derive_in_child(conn: Any, motif: str, model: str, activation: str, params: dict, c_sigma: float,
-                     sigma_b: float) -> None:  # pragma: no cover - runs in the child process
+def _without_rule12(latex: str) -> str:
+    r"""The derivation without its ``R_{12}`` row (for options where the paper's rule does not apply).
+
+    >>> _without_rule12("\\begin{align*}\na &= 1 \\\\\nR_{12} &= 2\n\\end{align*}")
+    '\\begin{align*}\na &= 1\n\\end{align*}'
+    """
+    lines = latex.split("\n")
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("R_{12} &="):
+            continue
+        if line.startswith("\\end{align") and out and out[-1].endswith(" \\\\"):
+            out[-1] = out[-1][:-3]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _derive_one(motif: str, model: str, kw: dict[str, Any], ntk: bool, rule12: bool) -> dict[str, Any]:
+    """One closed form as LaTeX and its gap's series at ``C = 1 - eps`` (``None`` when too slow).
+
+    ``rule12=False`` leaves out the paper's rule (12), which the derivation states whatever the options.
+    """
+    from dagnngp.theory import derive
+    from dagnngp.theory.printing import derivation_latex
+
+    d = derive(motif, model=model, general=False, ntk=ntk, **kw)
+    body = derivation_latex(d, series_order=None)
+    if not rule12:
+        body = _without_rule12(body)
     try:
-        from dagnngp.theory import derive
-        from dagnngp.theory.printing import derivation_latex
+        s = d.series(2, at=1, time_limit=DERIVE_SECONDS / 6)
+        import sympy
 
-        d = derive(motif, model=model, activation=activation, activation_params=params, c_sigma=c_sigma,
-                   sigma_b=sigma_b, general=False)
-        body = derivation_latex(d, series_order=None)
+        series = sympy.latex(s.expr, symbol_names={d.eps: r"\varepsilon"})
+    except Exception:  # noqa: BLE001 - the series is optional: too slow or not defined here
         series = None
-        try:
-            s = d.series(2, at=1, time_limit=DERIVE_SECONDS / 3)
-            import sympy
+    return {"latex": body, "series": series}
 
-            series = sympy.latex(s.expr, symbol_names={d.eps: r"\varepsilon"})
-        except Exception:  # noqa: BLE001 - the series is optional: too slow or not defined here
-            series = None
-        conn.send({"latex": body, "series": series})
+
+def _derive_in_child(conn: Any, motif: str, model: str, kw: dict[str, Any], readout: bool,
+                     rule12: bool) -> None:  # pragma: no cover - runs in the child process
+    try:
+        out = _derive_one(motif, model, kw, ntk=False, rule12=rule12)
+        ntk_kw = dict(kw, readout=readout)
+        try:
+            tangent = _derive_one(motif, model, ntk_kw, ntk=True, rule12=rule12)
+            out.update({"ntk_latex": tangent["latex"], "ntk_series": tangent["series"], "ntk_error": None})
+        except Exception as exc:  # noqa: BLE001 - the NNGP's closed form is still shown
+            out.update({"ntk_latex": None, "ntk_series": None,
+                        "ntk_error": " ".join(str(exc).split())[:400] or type(exc).__name__})
+        conn.send(out)
     except Exception as exc:  # noqa: BLE001 - one line back to the page
         conn.send({"error": " ".join(str(exc).split())[:400] or type(exc).__name__})
     finally:
@@ -432,8 +523,11 @@ def plan_derivation(request: object) -> Work:
     """Validate a derivation request (``motif``, ``model`` and the kernel options).
 
     The work runs :func:`dagnngp.theory.derive` in a child process (stopped after
-    :data:`DERIVE_SECONDS` or on cancel) and returns its recursion as LaTeX and
-    the gap's series at ``C = 1 - eps``.
+    :data:`DERIVE_SECONDS` or on cancel), for the NNGP and for the NTK
+    (``derive(..., ntk=True, readout=...)``) with the request's edge convention,
+    and returns each recursion as LaTeX (``latex``, ``ntk_latex``) and each
+    gap's series at ``C = 1 - eps`` (``series``, ``ntk_series``; ``None`` when
+    it takes too long).
     """
     opts = parse_options(request)
     assert isinstance(request, dict)
@@ -441,13 +535,13 @@ def plan_derivation(request: object) -> Work:
     model = request.get("model", "exact")
     if model not in ("exact", "paper"):
         raise RequestError("model must be 'exact' or 'paper'")
+    rule12 = rule12_unavailable(m, opts) is None
 
     def work_fn(ctx: Context) -> dict[str, Any]:
         mp = multiprocessing.get_context("spawn")
         parent, child = mp.Pipe(duplex=False)
-        proc = mp.Process(target=_derive_in_child, args=(child, str(m), model, opts["activation"],
-                                                         opts["activation_params"], opts["c_sigma"],
-                                                         opts["sigma_b"]), daemon=True)
+        proc = mp.Process(target=_derive_in_child, args=(child, str(m), model, kernel_kwargs(opts),
+                                                         opts["readout"], rule12), daemon=True)
         proc.start()
         child.close()
         start = time.monotonic()
@@ -469,7 +563,7 @@ def plan_derivation(request: object) -> Work:
             parent.close()
         if "error" in out:
             raise RequestError(out["error"])
-        out.update({"motif": str(m), "model": model})
+        out.update({"motif": str(m), "model": model, "edge": opts["edge"], "readout": opts["readout"]})
         return out
 
     return work_fn

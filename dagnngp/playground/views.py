@@ -28,6 +28,7 @@ from dagnngp.motif import Motif, MotifError
 
 __all__ = [
     "ACTIVATIONS",
+    "EDGES",
     "MAX_COMPARE",
     "MAX_DEPTH",
     "MAX_PLAYGROUND_NODES",
@@ -57,6 +58,11 @@ MAX_TEXT = 400
 C_GRID = np.round(np.linspace(-1.0, 1.0, 41), 10)
 #: Nearest approach to C = 1 when the rate ``gap / (1 - C)`` is read off.
 RATE_EPS = 1e-6
+#: Edge conventions (name -> label): where a linear edge applies its activation.
+EDGES: dict[str, str] = {
+    "post": "post-activation: X_t += sqrt(c/m) s(W X_s + b)",
+    "pre": "pre-activation: X_t += sqrt(c/m) W s(X_s) + b",
+}
 
 
 class RequestError(ValueError):
@@ -114,14 +120,28 @@ def _integer(request: dict, key: str, default: int, lo: int, hi: int) -> int:
     return int(x)
 
 
+def _flag(request: dict, key: str, default: bool) -> bool:
+    value = request.get(key, default)
+    if not isinstance(value, bool):
+        raise RequestError(f"{key} must be true or false, got {str(value)[:40]!r}")
+    return value
+
+
 def parse_options(request: object) -> dict[str, Any]:
-    """Validated kernel options of a request: activation, ``sigma_b``, the correlation ``C``, the depth.
+    """Validated kernel options of a request: activation, ``sigma_b``, the edge convention, the NTK's
+    readout, the correlation ``C`` and the depth.
 
     ``c_sigma`` is not a choice: it is the activation's variance-preserving value
-    (2 for ReLU), so that depth alone moves the correlations.
+    (2 for ReLU), so that depth alone moves the correlations.  ``edge`` is
+    ``"post"`` (the paper's, default) or ``"pre"`` (see :data:`EDGES`);
+    ``readout`` (default true) selects the NTK of a network whose readout is
+    trained too (``K_H + Theta_H``) or, when false, the output node's own NTK
+    ``Theta_H``.
 
     >>> parse_options({"activation": "relu", "C": 0.5})["c_sigma"]
     2.0
+    >>> parse_options({"edge": "pre", "readout": False})["edge"]
+    'pre'
     >>> parse_options({"C": 2})
     Traceback (most recent call last):
     ...
@@ -135,8 +155,13 @@ def parse_options(request: object) -> dict[str, Any]:
                            + ", ".join(ACTIVATIONS))
     from dagnngp.numerics.finite import variance_preserving_c_sigma
 
+    edge = request.get("edge", "post")
+    if edge not in EDGES:
+        raise RequestError(f"edge {str(edge)[:40]!r} is not a convention; choose 'post' or 'pre'")
     params = {"slope": 0.01} if activation == "leaky" else {}
     return {
+        "edge": edge,
+        "readout": _flag(request, "readout", True),
         "activation": activation,
         "activation_params": params,
         "c_sigma": float(variance_preserving_c_sigma(activation, params)),
@@ -146,8 +171,13 @@ def parse_options(request: object) -> dict[str, Any]:
     }
 
 
-def _kernel_kwargs(opts: dict[str, Any]) -> dict[str, Any]:
-    return {k: opts[k] for k in ("activation", "activation_params", "c_sigma", "sigma_b")}
+#: The options every kernel, network and derivation of the playground is given.
+KERNEL_KEYS = ("activation", "activation_params", "c_sigma", "sigma_b", "edge")
+
+
+def kernel_kwargs(opts: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``nngp``, ``ntk``, ``monte_carlo`` and ``FiniteNetwork`` in ``opts``."""
+    return {k: opts[k] for k in KERNEL_KEYS}
 
 
 def _block_pairs(Cs: np.ndarray) -> np.ndarray:
@@ -195,10 +225,11 @@ def _curves(m: Motif, Cs: np.ndarray, opts: dict[str, Any]) -> dict[str, Any]:
     ntk = ntk_function()
     out: dict[str, Any] = {}
     for model in ("exact", "paper"):
-        res = nngp(m, K0, None, model=model, check_psd=False, **_kernel_kwargs(opts))
+        res = nngp(m, K0, None, model=model, check_psd=False, **kernel_kwargs(opts))
         out[model] = {"nngp": _pair_stats(res.output)}
         if ntk is not None:
-            tk = ntk(m, K0, None, model=model, check_psd=False, **_kernel_kwargs(opts))
+            tk = ntk(m, K0, None, model=model, check_psd=False, readout=opts["readout"],
+                     **kernel_kwargs(opts))
             out[model]["ntk"] = _pair_stats(np.asarray(tk.ntk))
     return out
 
@@ -218,7 +249,7 @@ def _stacked(m: Motif, C: float, depth: int, opts: dict[str, Any]) -> dict[str, 
             try:
                 with np.errstate(all="ignore"):
                     res = nngp(m, K, mu if model == "exact" else None, model=model, check_psd=False,
-                               **_kernel_kwargs(opts))
+                               **kernel_kwargs(opts))
             except ValueError:  # the Gram overflowed float64: the stack ends there
                 corr.append(None)
                 break
@@ -237,13 +268,32 @@ def _motif_info(m: Motif) -> dict[str, Any]:
     return {
         "motif": str(m),
         "n_nodes": m.n_nodes,
-        "edges": [[s, t, int(op)] for s, t, op in m.edges()],
+        "edges": [[s, t, int(op), m.weight(s, t)] for s, t, op in m.edges()],
+        "weighted": m.weighted,
         "n_linear": m.n_linear,
         "paths": m.n_paths,
         "path_depths": list(m.paths()),
         "effective_depth": _clean(np.array([d_bar]))[0],
         "effective_width": _clean(np.array([m_bar]))[0],
     }
+
+
+def rule12_unavailable(m: Motif, opts: dict[str, Any]) -> str | None:
+    """Why the paper's rule (12) does not apply to this motif and these options (``None`` when it does).
+
+    The rule ``P - sum_p h^{d_p}(C)`` is the paper model's gap for ReLU without
+    bias, post-activation edges and unit edge weights.
+
+    >>> rule12_unavailable(Motif.parse("2_21"), parse_options({"edge": "pre"}))
+    "rule (12) is the paper's for post-activation edges"
+    """
+    if opts["activation"] != "relu" or opts["sigma_b"] != 0.0:
+        return "rule (12) is the paper's for ReLU without bias"
+    if opts["edge"] != "post":
+        return "rule (12) is the paper's for post-activation edges"
+    if m.weighted:
+        return "rule (12) counts paths of unit-weight edges"
+    return None
 
 
 def motif_views(m: Motif, opts: dict[str, Any]) -> dict[str, Any]:
@@ -277,11 +327,13 @@ def motif_views(m: Motif, opts: dict[str, Any]) -> dict[str, Any]:
             "kappa": kappa,
             "kappa_over_diagonal": kappa / diag if kappa is not None and diag else None,
         }
-    if opts["activation"] == "relu" and opts["sigma_b"] == 0.0:
+    why_not = rule12_unavailable(m, opts)
+    result["rule12_note"] = why_not
+    if why_not is None:
         result["rule12"] = _clean(rule12(m, C_GRID))
         result["at_C"]["rule12"] = float(rule12(m, C))
     else:
-        result["rule12"] = None  # the paper's rule is for ReLU without bias only
+        result["rule12"] = None
         result["at_C"]["rule12"] = None
     result["stacked"] = _stacked(m, C, opts["depth"], opts)
     return result
@@ -291,7 +343,9 @@ def compute_views(request: object) -> dict[str, Any]:
     """Validate a request and compute the views of up to :data:`MAX_COMPARE` motifs.
 
     ``request``: ``{"motifs": [text, ...], "C": float, "activation": name,
-    "sigma_b": float, "depth": int}``; every key but ``motifs`` is optional.
+    "sigma_b": float, "edge": "post" | "pre", "readout": bool, "depth": int}``;
+    every key but ``motifs`` is optional.  A motif string may carry edge weights
+    (``2_2(0.5)1_112``).
     Returns ``{"options": ..., "C_grid": [...], "ntk": bool, "results": [...]}``,
     one result per motif, in order.
 
@@ -316,7 +370,8 @@ def compute_views(request: object) -> dict[str, Any]:
         warnings.simplefilter("ignore")  # variance warnings cannot occur: c_sigma preserves the variance
         results = [motif_views(m, opts) for m in parsed]
     return {
-        "options": {k: opts[k] for k in ("activation", "sigma_b", "C", "depth", "c_sigma")},
+        "options": {k: opts[k] for k in ("activation", "sigma_b", "edge", "readout", "C", "depth",
+                                         "c_sigma")},
         "C_grid": [float(c) for c in C_GRID],
         "ntk": ntk_function() is not None,
         "results": results,

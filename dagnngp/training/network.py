@@ -27,6 +27,7 @@ The loss recorded at step ``k`` is the full-batch ``L_k = 1/2 ||u_k - y||^2`` be
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,7 +140,8 @@ def _step(lr: object) -> float:
 def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, steps: int, seed: int = 0,
           batch_size: int | None = None, dtype: object = "float64", progress: bool | None = None,
           max_bytes: int | None = None, memory_option: str | None = None, divergence: float = DIVERGENCE,
-          antithetic: bool = False, **network_options: Any) -> TrainResult:
+          antithetic: bool = False, callback: Callable[[int, float], None] | None = None,
+          **network_options: Any) -> TrainResult:
     """Train a fresh width-``width`` network of ``motif`` on ``(X, y)`` and record its loss curve.
 
     ``batch_size=None`` (or ``N``) is full-batch gradient descent; a smaller batch is SGD.
@@ -149,6 +151,8 @@ def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, st
     variance reduction for Monte Carlo estimates of the expected loss.
     ``X`` holds the inputs as rows (zero-padded into the input node, as
     :func:`dagnngp.numerics.inputs_to_gram` embeds them), ``y`` one label per input.
+    ``callback(k, loss)``, when given, is called after each recorded loss; an exception it
+    raises ends the run and propagates (a caller's progress report and cancel).
     """
     m = _motif(motif)
     width = check_int(width, "width", 1, "the width is the number of neurons per node")
@@ -193,6 +197,8 @@ def train(motif: Motif | str, X: object, y: object, *, width: int, lr: float, st
                     diverged_at = k
                     break
                 losses[k] = loss
+                if callback is not None:
+                    callback(k, loss)
                 if k == steps:
                     break
                 if not full:

@@ -5,7 +5,9 @@
 const SVGNS = "http://www.w3.org/2000/svg";
 const OPS = { 0: ["#bbbbbb", "zero"], 1: ["#1f77b4", "skip"], 2: ["#d62728", "linear"] };
 const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"];
-const state = { ops: [], compare: [], views: null, mc: null, train: null, job: null, meta: null };
+// ops[t-1][s] and weights[t-1][s]: edge s -> t's op (0 zero, 1 skip, 2 linear) and weight (1 unless set)
+const state = { ops: [], weights: [], selected: null, compare: [], views: null, mc: null, train: null,
+                job: null, meta: null };
 // Timings read by the browser tests (milliseconds).
 window.__playground = { firstView: null, updates: [], lastExport: null, ready: false };
 let pending = null;      // AbortController of the views request in flight
@@ -14,11 +16,34 @@ let mathsTimer = null, mathsJob = null;
 
 // ------------------------------------------------------------------ motif model
 function parseMotif(text) {
-  // Only the cheap client-side split: the server validates and reports errors.
+  // Only the cheap client-side split of "2_2(0.5)1": the server validates and reports errors.
   const groups = text.trim().split("_");
-  return groups.map((g) => Array.from(g).map(Number));
+  const ops = [], weights = [];
+  for (const g of groups) {
+    const row = [], wrow = [];
+    for (const m of g.matchAll(/(\d)(?:\(([^()]*)\))?/g)) {
+      row.push(Number(m[1]));
+      wrow.push(m[2] === undefined ? 1 : Number(m[2]));
+    }
+    ops.push(row); weights.push(wrow);
+  }
+  return { ops, weights };
 }
-function motifString(ops) { return ops.map((row) => row.join("")).join("_"); }
+function fromResult(r) {
+  // the editor's state from a motif the server has read (its edges carry their weights)
+  const ops = [], weights = [];
+  for (let t = 1; t < r.n_nodes; t++) { ops.push(new Array(t).fill(0)); weights.push(new Array(t).fill(1)); }
+  for (const [s, t, op, w] of r.edges) { ops[t - 1][s] = op; weights[t - 1][s] = w; }
+  return { ops, weights };
+}
+function motifString(ops, weights) {
+  weights = weights || state.weights;
+  return ops.map((row, i) => row.map((op, s) => {
+    const w = weights[i] ? weights[i][s] : 1;
+    return op === 0 || w === 1 || w === undefined ? String(op) : `${op}(${w})`;
+  }).join("")).join("_");
+}
+function currentMotif() { return motifString(state.ops, state.weights); }
 function nNodes() { return state.ops.length + 1; }
 
 // ---------------------------------------------------------------------- helpers
@@ -37,7 +62,8 @@ function showMessage(text, ok) {
 function fmt(x, digits = 5) { return x === null || x === undefined ? "\u2013" : Number(x).toFixed(digits); }
 function options() {
   return { C: Number($("C").value), activation: $("activation").value,
-           sigma_b: Number($("sigma_b").value), depth: Number($("depth").value) };
+           sigma_b: Number($("sigma_b").value), depth: Number($("depth").value),
+           edge: $("edge").value, readout: $("readout").value === "1" };
 }
 async function api(path, body, signal) {
   const init = body === undefined ? {} : { method: "POST", body: JSON.stringify(body),
@@ -58,17 +84,25 @@ function drawDag() {
   const x = (i) => 20 + i * gap;
   for (let t = 1; t < n; t++) {
     for (let s = 0; s < t; s++) {
-      const op = state.ops[t - 1][s];
+      const op = state.ops[t - 1][s], w = state.weights[t - 1][s];
       const rx = (x(t) - x(s)) / 2, ry = Math.min(rx / 1.1, y - 8);
       const d = `M${x(s)},${y} A${rx},${ry} 0 0 1 ${x(t)},${y}`;
-      const g = el("g", { class: "edge-group" }, svg);
+      const sel = state.selected && state.selected[0] === s && state.selected[1] === t;
+      const g = el("g", { class: sel ? "edge-group selected" : "edge-group" }, svg);
+      if (sel) el("path", { d, fill: "none", stroke: "#ffd54f", "stroke-width": 9, "stroke-opacity": 0.7 }, g);
       const path = el("path", { d, fill: "none", class: "edge", stroke: OPS[op][0],
                                 "stroke-width": op === 0 ? 1.5 : 3,
                                 "stroke-dasharray": op === 1 ? "7 4" : (op === 0 ? "2 4" : "none"),
-                                id: `edge-${s}-${t}`, "data-op": op }, g);
+                                id: `edge-${s}-${t}`, "data-op": op, "data-weight": w }, g);
+      if (op !== 0 && w !== 1) {
+        const label = el("text", { x: (x(s) + x(t)) / 2, y: y - ry - 3, "font-size": 11, "text-anchor": "middle",
+                                   fill: OPS[op][0], class: "weight-label", id: `weight-${s}-${t}` }, g);
+        label.textContent = `\u00d7${w}`;
+      }
       const hit = el("path", { d, class: "hit", "data-s": s, "data-t": t, id: `hit-${s}-${t}` }, g);
       const title = el("title", {}, g);
-      title.textContent = `edge ${s} \u2192 ${t}: ${OPS[op][1]} (click to change)`;
+      title.textContent = `edge ${s} \u2192 ${t}: ${OPS[op][1]}${op !== 0 && w !== 1 ? `, weight ${w}` : ""} ` +
+        "(click to change)";
       for (const target of [path, hit]) target.addEventListener("click", () => cycleEdge(s, t));
     }
   }
@@ -77,10 +111,52 @@ function drawDag() {
     const label = el("text", { x: x(i), y: y + 4, "font-size": 11, "text-anchor": "middle" }, svg);
     label.textContent = i;
   }
-  $("motif-text").value = motifString(state.ops);
+  $("motif-text").value = currentMotif();
+  drawWeightEditor();
 }
 function cycleEdge(s, t) {
-  state.ops[t - 1][s] = (state.ops[t - 1][s] + 1) % 3;
+  const op = (state.ops[t - 1][s] + 1) % 3;
+  state.ops[t - 1][s] = op;
+  if (op === 0) state.weights[t - 1][s] = 1;  // a zero edge has no weight
+  state.selected = [s, t];
+  clickStart = performance.now();
+  drawDag();
+  update();
+}
+function drawWeightEditor() {
+  // the edges that can carry a weight (skip and linear), the selected one chosen
+  const sel = $("edge-select");
+  sel.replaceChildren();
+  for (let t = 1; t < nNodes(); t++) {
+    for (let s = 0; s < t; s++) {
+      if (state.ops[t - 1][s] === 0) continue;
+      const o = document.createElement("option");
+      o.value = `${s}-${t}`;
+      o.textContent = `${s} \u2192 ${t} (${OPS[state.ops[t - 1][s]][1]})`;
+      sel.appendChild(o);
+    }
+  }
+  const key = state.selected ? `${state.selected[0]}-${state.selected[1]}` : null;
+  if (key && Array.from(sel.options).some((o) => o.value === key)) sel.value = key;
+  const has = sel.options.length > 0;
+  $("edge-weight").disabled = $("set-weight").disabled = sel.disabled = !has;
+  if (has) {
+    const [s, t] = sel.value.split("-").map(Number);
+    state.selected = [s, t];
+    $("edge-weight").value = state.weights[t - 1][s];
+  } else {
+    $("edge-weight").value = "";
+  }
+}
+function setWeight() {
+  const sel = $("edge-select");
+  if (!sel.value) return;
+  const [s, t] = sel.value.split("-").map(Number);
+  const raw = $("edge-weight").value.trim(), w = Number(raw);
+  if (raw === "" || !isFinite(w)) { showMessage(`the weight of edge ${s} \u2192 ${t} must be a finite number`); return; }
+  if (w === 0) { showMessage(`a weight of 0 makes edge ${s} \u2192 ${t} a zero edge: click it instead`); return; }
+  state.weights[t - 1][s] = w;
+  state.selected = [s, t];
   clickStart = performance.now();
   drawDag();
   update();
@@ -91,11 +167,14 @@ function addNode() {
   const row = new Array(nNodes()).fill(0);
   row[row.length - 1] = 2;  // the new output hangs off the old output by a linear edge
   state.ops.push(row);
+  state.weights.push(new Array(row.length).fill(1));
   drawDag(); update();
 }
 function removeNode() {
   if (nNodes() <= 2) { showMessage("a motif needs at least an input and an output node"); return; }
   state.ops.pop();
+  state.weights.pop();
+  if (state.selected && state.selected[1] >= nNodes()) state.selected = null;
   drawDag(); update();
 }
 
@@ -213,15 +292,21 @@ function drawPlots() {
     depth.push({ x: L, y: r.stacked.exact, color: c, label: `exact${name}` });
     depth.push({ x: Lp, y: r.stacked.paper, color: c, dash: "6 4", label: `paper${name}` });
   });
-  const points = [];
-  if (state.mc && state.mc.motif === v.results[0].motif) {
-    state.mc.C.forEach((C, k) => points.push({ x: C, y: state.mc.gap_mean[k], err: 2 * state.mc.gap_stderr[k],
-                                                color: "#000" }));
+  const points = [], ntkPoints = [];
+  const mc = state.mc;
+  if (mc && mc.motif === v.results[0].motif && mc.edge === v.options.edge
+      && mc.activation === v.options.activation && mc.sigma_b === v.options.sigma_b) {
+    mc.C.forEach((C, k) => points.push({ x: C, y: mc.gap_mean[k], err: 2 * mc.gap_stderr[k], color: "#000" }));
+    if (mc.ntk_gap_mean && mc.readout === v.options.readout) {
+      mc.C.forEach((C, k) => ntkPoints.push({ x: C, y: mc.ntk_gap_mean[k], err: 2 * mc.ntk_gap_stderr[k],
+                                               color: "#000" }));
+    }
   }
-  plot($("plot-gap"), { title: "NNGP 2\u00d72 gap", xlabel: "input correlation C", ylabel: "least eigenvalue",
+  plot($("plot-gap"), { title: `NNGP 2\u00d72 gap (${v.options.edge}-activation edges)`, xlabel: "input correlation C", ylabel: "least eigenvalue",
                         series: gap, points, xrange: [-1, 1], yzero: true });
-  plot($("plot-ntk"), { title: "NTK 2\u00d72 gap", xlabel: "input correlation C", ylabel: "least eigenvalue",
-                        series: ntk, xrange: [-1, 1], yzero: true,
+  const ntkTitle = v.options.readout ? "NTK 2\u00d72 gap (readout trained)" : "NTK 2\u00d72 gap (output node, no readout)";
+  plot($("plot-ntk"), { title: ntkTitle, xlabel: "input correlation C", ylabel: "least eigenvalue",
+                        series: ntk, points: ntkPoints, xrange: [-1, 1], yzero: true,
                         note: v.ntk ? "" : "the NTK views need dagnngp.numerics.ntk (not in this installation)" });
   plot($("plot-rate"), { title: "scale-free: gap / diagonal", xlabel: "input correlation C",
                          ylabel: "gap / diagonal", series: rate, xrange: [-1, 1], yzero: true });
@@ -242,8 +327,9 @@ function drawTraining() {
   series.push({ x: k, y: t.bound, color: "#777", dash: "1 3", label: "paper's bound" });
   const lo = t.measured_mean.map((m, i) => (m === null || t.measured_stderr[i] === null ? null : m - 2 * t.measured_stderr[i]));
   const hi = t.measured_mean.map((m, i) => (m === null || t.measured_stderr[i] === null ? null : m + 2 * t.measured_stderr[i]));
-  plot($("plot-train"), { title: `training ${t.motif} (${t.trained === "all" ? "every weight" : "readout"})`,
-                          xlabel: "gradient step k", ylabel: "||u_k \u2212 y||\u00b2", series, logy: true,
+  plot($("plot-train"), { title: `training ${t.motif} (${t.trained === "all" ? "every weight" : "readout"}, ` +
+                                 `${t.rule.replace("eta", "\u03b7").replace("lambda_max", "\u03bb_max")})`,
+                          xlabel: "gradient step k", ylabel: "\u00bd||u_k \u2212 y||\u00b2", series, logy: true,
                           band: [{ x: k, lo, hi, color: "#000" }] });
 }
 function drawNumbers() {
@@ -256,13 +342,15 @@ function drawNumbers() {
     const a = r.at_C;
     return `<tr class="motif-row" data-index="${i}"><td style="color:${PALETTE[i]}"><code>${r.motif}</code></td>` +
       `<td class="gap-exact">${fmt(a.exact.gap)}</td><td class="gap-paper">${fmt(a.paper.gap)}</td>` +
-      `<td class="rule12">${fmt(a.rule12)}</td>` + (v.ntk ? `<td>${fmt(a.exact.ntk_gap)}</td>` : "") +
+      `<td class="rule12" title="${r.rule12_note || ""}">${fmt(a.rule12)}</td>` +
+      (v.ntk ? `<td class="ntk-gap-exact">${fmt(a.exact.ntk_gap)}</td>` : "") +
       `<td>${fmt(a.exact.gap_over_diagonal)}</td><td>${fmt(r.rates.exact.kappa, 3)}</td><td>${r.paths}</td></tr>`;
   });
   document.querySelector("#numbers tbody").innerHTML = rows.join("");
   const r = v.results[0];
   $("motif-info").textContent = `${r.n_nodes} nodes, ${r.n_linear} linear edges, ${r.paths} paths of depths ` +
-    `${r.path_depths.join(", ") || "(none)"}; effective depth ${fmt(r.effective_depth, 2)}, width ${fmt(r.effective_width, 2)}`;
+    `${r.path_depths.join(", ") || "(none)"}; effective depth ${fmt(r.effective_depth, 2)}, width ${fmt(r.effective_width, 2)}` +
+    (r.rule12_note ? `; ${r.rule12_note}` : "");
 }
 
 // ------------------------------------------------------------------ requests
@@ -270,13 +358,14 @@ async function update() {
   if (pending) pending.abort();
   const ctrl = new AbortController();
   pending = ctrl;
-  const motifs = [motifString(state.ops), ...state.compare];
+  const motifs = [currentMotif(), ...state.compare];
   const started = clickStart;
   try {
     const views = await api("/api/views", { motifs, ...options() }, ctrl.signal);
     if (ctrl.signal.aborted) return;
     state.views = views;
     showMessage("");
+    $("motif-text").value = views.results[0].motif;  // the server's spelling of the weights
     drawNumbers();
     drawPlots();
     writeHash();
@@ -301,16 +390,19 @@ function applyText(text) {
   if (t.startsWith("|")) {
     // a NAS-Bench-201 cell: the server converts it; the editor shows the motif it returns
     api("/api/views", { motifs: [t], ...options() }).then((v) => {
-      setOps(parseMotif(v.results[0].motif));
+      setMotif(fromResult(v.results[0]));
       showMessage(`NAS-Bench-201 cell read as motif ${v.results[0].motif}`, true);
     }).catch((e) => showMessage(e.message));
     return;
   }
   api("/api/views", { motifs: [t], ...options() }).then((v) => {
-    setOps(parseMotif(v.results[0].motif));
+    setMotif(fromResult(v.results[0]));
   }).catch((e) => showMessage(e.message));
 }
-function setOps(ops) { state.ops = ops; state.mc = null; drawDag(); update(); }
+function setMotif(motif) {
+  state.ops = motif.ops; state.weights = motif.weights; state.selected = null; state.mc = null;
+  drawDag(); update();
+}
 
 // --------------------------------------------------------------------- maths
 function renderTex(target, tex, display) {
@@ -321,8 +413,15 @@ function renderTex(target, tex, display) {
   target.textContent = tex;
 }
 const AUTO_DERIVE_NODES = 5;  // larger motifs derive on request: SymPy takes seconds to minutes
+let mathsKey = null;         // what the shown closed forms were derived for
+function mathsRequest() {
+  const o = options();
+  return { kind: "derive", motif: currentMotif(), model: "exact", activation: o.activation,
+           sigma_b: o.sigma_b, edge: o.edge, readout: o.readout };
+}
 function scheduleMaths() {
   clearTimeout(mathsTimer);
+  if (JSON.stringify(mathsRequest()) === mathsKey) return;  // C or the depth changed: same closed forms
   if (nNodes() > AUTO_DERIVE_NODES) {
     $("maths-status").textContent = `press Derive for the closed form of this ${nNodes()}-node motif ` +
       "(it may take a while)";
@@ -330,28 +429,46 @@ function scheduleMaths() {
   }
   mathsTimer = setTimeout(startMaths, 700);
 }
+function showClosedForm(target, heading, latex, series, symbol) {
+  target.replaceChildren();
+  const h = document.createElement("h3");
+  h.textContent = heading;
+  const body = document.createElement("div");
+  renderTex(body, latex, true);
+  target.append(h, body);
+  if (series) {
+    const s = document.createElement("div");
+    s.className = "series";
+    renderTex(s, `${symbol}(1-\\varepsilon) = ${series} + \\dots`, true);
+    target.appendChild(s);
+  }
+}
 async function startMaths() {
   if (mathsJob) { fetch(`/api/jobs/${mathsJob}`, { method: "DELETE" }).catch(() => {}); mathsJob = null; }
-  const motif = motifString(state.ops);
-  $("maths-status").textContent = `deriving the closed form of ${motif}\u2026`;
+  const request = mathsRequest(), key = JSON.stringify(request);
+  $("maths-status").textContent = `deriving the closed forms of ${request.motif}\u2026`;
   try {
-    const { id } = await api("/api/jobs", { kind: "derive", motif, model: "exact", ...options() });
+    const { id } = await api("/api/jobs", request);
     mathsJob = id;
     const job = await poll(id, null);
     if (mathsJob !== id) return;
     mathsJob = null;
     if (job.status === "done") {
       const out = job.result;
-      $("maths-status").textContent = `exact model, ${out.motif}, two unit inputs with correlation C:`;
-      renderTex($("maths"), out.latex.replace(/^%.*\n/, ""), true);
-      if (out.series) {
-        const s = document.createElement("div");
-        renderTex(s, `\\lambda_{\\min}(1-\\varepsilon) = ${out.series} + \\dots`, true);
-        $("maths").appendChild(s);
+      mathsKey = key;
+      $("maths-status").textContent = `exact model, ${out.motif}, ${out.edge}-activation edges, two unit ` +
+        "inputs with correlation C:";
+      showClosedForm($("maths-nngp"), "NNGP", out.latex, out.series, "\\lambda_{\\min}(K)");
+      if (out.ntk_latex) {
+        showClosedForm($("maths-ntk"), out.readout ? "NTK (readout trained)" : "NTK of the output node (no readout)",
+                       out.ntk_latex, out.ntk_series, "\\lambda_{\\min}(\\Theta)");
+      } else {
+        $("maths-ntk").textContent = out.ntk_error || "";
       }
     } else if (job.status === "failed") {
       $("maths-status").textContent = job.error;
-      $("maths").replaceChildren();
+      $("maths-nngp").replaceChildren();
+      $("maths-ntk").replaceChildren();
     }
   } catch (e) {
     $("maths-status").textContent = e.message;
@@ -372,7 +489,7 @@ async function runJob(kind, body) {
   $("progress").value = 0;
   $("progress-text").textContent = "starting\u2026";
   try {
-    const { id } = await api("/api/jobs", { kind, motif: motifString(state.ops), ...options(), ...body });
+    const { id } = await api("/api/jobs", { kind, motif: currentMotif(), ...options(), ...body });
     state.job = id;
     $("cancel").disabled = false;
     const job = await poll(id, (j) => { $("progress").value = j.progress; $("progress-text").textContent = j.message; });
@@ -381,7 +498,6 @@ async function runJob(kind, body) {
       if (kind === "mc") state.mc = job.result;
       else {
         state.train = job.result;
-        if (job.result.note) showMessage(job.result.note);
         if (job.result.diverged) showMessage(`${job.result.diverged} run(s) diverged at this step`);
       }
       drawPlots();
@@ -402,14 +518,15 @@ async function runJob(kind, body) {
 
 // -------------------------------------------------------------- share/export
 function writeHash() {
-  const p = new URLSearchParams({ m: motifString(state.ops), ...Object.fromEntries(
+  const p = new URLSearchParams({ m: currentMotif(), ...Object.fromEntries(
     Object.entries(options()).map(([k, v]) => [k, String(v)])) });
   if (state.compare.length) p.set("cmp", state.compare.join(","));
   history.replaceState(null, "", `#${p.toString()}`);
 }
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
-  for (const k of ["C", "activation", "sigma_b", "depth"]) if (p.has(k)) $(k).value = p.get(k);
+  for (const k of ["C", "activation", "sigma_b", "depth", "edge"]) if (p.has(k)) $(k).value = p.get(k);
+  if (p.has("readout")) $("readout").value = p.get("readout") === "false" ? "0" : "1";
   if (p.has("cmp")) state.compare = p.get("cmp").split(",").filter(Boolean).slice(0, 3);
   return p.get("m");
 }
@@ -432,7 +549,7 @@ function download(name, url) {
 }
 function exportSvg() {
   const svg = composedSvg();
-  download(`${motifString(state.ops)}.svg`, URL.createObjectURL(new Blob([svg.text], { type: "image/svg+xml" })));
+  download(`${currentMotif()}.svg`, URL.createObjectURL(new Blob([svg.text], { type: "image/svg+xml" })));
   window.__playground.lastExport = { type: "svg", size: svg.text.length };
 }
 function exportPng() {
@@ -445,7 +562,7 @@ function exportPng() {
     ctx.scale(2, 2);
     ctx.drawImage(img, 0, 0);
     const url = canvas.toDataURL("image/png");
-    download(`${motifString(state.ops)}.png`, url);
+    download(`${currentMotif()}.png`, url);
     window.__playground.lastExport = { type: "png", width: canvas.width, height: canvas.height, dataURL: url };
   };
   img.onerror = () => showMessage("the figure could not be turned into a PNG in this browser");
@@ -453,7 +570,7 @@ function exportPng() {
 }
 function exportJson() {
   const text = JSON.stringify({ views: state.views, monte_carlo: state.mc, training: state.train }, null, 1);
-  download(`${motifString(state.ops)}.json`, URL.createObjectURL(new Blob([text], { type: "application/json" })));
+  download(`${currentMotif()}.json`, URL.createObjectURL(new Blob([text], { type: "application/json" })));
   window.__playground.lastExport = { type: "json", size: text.length };
 }
 function drawCompare() {
@@ -475,11 +592,11 @@ async function init() {
     const o = document.createElement("option"); o.value = k; o.textContent = label; sel.appendChild(o);
   }
   const fromHash = readHash();
-  state.ops = parseMotif($("motif-text").value);
+  Object.assign(state, parseMotif($("motif-text").value));
   if (fromHash && fromHash !== $("motif-text").value) {
     try {
       const v = await api("/api/views", { motifs: [fromHash], ...options() });
-      state.ops = parseMotif(v.results[0].motif);
+      Object.assign(state, fromResult(v.results[0]));
     } catch (e) { showMessage(e.message); }
   }
   drawDag();
@@ -487,10 +604,17 @@ async function init() {
   $("motif-form").addEventListener("submit", (e) => { e.preventDefault(); applyText($("motif-text").value); });
   $("add-node").addEventListener("click", addNode);
   $("remove-node").addEventListener("click", removeNode);
-  for (const b of document.querySelectorAll(".preset")) b.addEventListener("click", () => setOps(parseMotif(b.dataset.motif)));
-  for (const id of ["C", "activation", "sigma_b", "depth"]) $(id).addEventListener("change", () => update());
+  for (const b of document.querySelectorAll(".preset")) b.addEventListener("click", () => setMotif(parseMotif(b.dataset.motif)));
+  for (const id of ["C", "activation", "sigma_b", "depth", "edge", "readout"]) {
+    $(id).addEventListener("change", () => { clickStart = performance.now(); update(); });
+  }
+  $("edge-select").addEventListener("change", () => {
+    state.selected = $("edge-select").value.split("-").map(Number);
+    drawDag();
+  });
+  $("weight-form").addEventListener("submit", (e) => { e.preventDefault(); setWeight(); });
   $("pin").addEventListener("click", () => {
-    const m = motifString(state.ops);
+    const m = currentMotif();
     if (state.compare.length >= 3) { showMessage("at most four motifs are compared; remove one first"); return; }
     if (!state.compare.includes(m)) state.compare.push(m);
     drawCompare(); update();
@@ -500,10 +624,11 @@ async function init() {
   $("export-svg").addEventListener("click", exportSvg);
   $("export-json").addEventListener("click", exportJson);
   $("run-mc").addEventListener("click", () => runJob("mc", { width: Number($("mc-width").value),
-                                                             draws: Number($("mc-draws").value) }));
+                                                             draws: Number($("mc-draws").value),
+                                                             ntk: Boolean(state.meta && state.meta.ntk) }));
   $("run-train").addEventListener("click", () => runJob("train", {
     width: Number($("train-width").value), steps: Number($("train-steps").value),
-    lr: Number($("train-lr").value), trained: $("train-trained").value }));
+    lr: $("train-lr").value.trim(), trained: $("train-trained").value }));
   $("cancel").addEventListener("click", () => { if (state.job) fetch(`/api/jobs/${state.job}`, { method: "DELETE" }); });
   $("derive").addEventListener("click", startMaths);
   renderTex($("dual-map"), "h(C) = \\frac{\\sqrt{1-C^2} + (\\pi - \\arccos C)\\,C}{\\pi}," +
