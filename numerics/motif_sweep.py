@@ -228,6 +228,7 @@ def sweep(
     model: str = "exact",
     c_sigma: float = 2.0,
     sigma_b: float = 0.0,
+    edge: str = "post",
 ) -> SweepResult:
     """Bounds and path statistics of many motifs at correlations ``C``, compiled.
 
@@ -242,6 +243,9 @@ def sweep(
         unit-norm, centred inputs.
     model:
         ``"exact"`` (the true infinite-width limit) or ``"paper"``.
+    edge:
+        ``"post"`` (the paper's edges, default) or ``"pre"`` (activation before the
+        weights: every mean is zero and ``sigma_b^2`` is added after the dual map).
 
     Rule (12) is the paper's ``sum_p (1 - h^{d_p}(C))`` (independent of
     ``model``, ``c_sigma`` and ``sigma_b``).  Gaps are carried as ``K_ii - K_ij``
@@ -252,6 +256,8 @@ def sweep(
     (729, (729, 2))
     """
     check_model(model)
+    if edge not in ("post", "pre"):
+        raise ValueError(f"edge={edge!r} is not known; use 'post' or 'pre'")
     c_sigma = check_c_sigma(c_sigma)
     sigma_b = float(sigma_b)
     if not np.isfinite(sigma_b) or sigma_b < 0:
@@ -269,7 +275,7 @@ def sweep(
 
     from dagnngp.numerics.numba_sweep import sweep_kernel  # compiled on first use
 
-    arrays = sweep_kernel(codes, n_nodes, Cs, model, c_sigma, sigma_b)
+    arrays = sweep_kernel(codes, n_nodes, Cs, model, c_sigma, sigma_b, edge)
     counts = arrays["depth_counts"]
     n_paths = counts.sum(axis=1)
     depth_sum = counts @ np.arange(counts.shape[1])

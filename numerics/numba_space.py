@@ -30,7 +30,7 @@ ZERO, SKIP, LINEAR = 0, 1, 2
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _blocks(n, first_block, n_blocks, Cs, exact, half_c, sb2, gap, off, diag, mean, rule, n_paths,
+def _blocks(n, first_block, n_blocks, Cs, exact, pre, half_c, sb2, gap, off, diag, mean, rule, n_paths,
             depth_sum, paths0):
     H = n - 1
     n_c = Cs.shape[0]
@@ -58,10 +58,10 @@ def _blocks(n, first_block, n_blocks, Cs, exact, half_c, sb2, gap, off, diag, me
         gv = np.empty((n, n_c))
         mu = np.empty(n)
         am = np.empty(n)
-        _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv)
+        _pair_recursion(ops, exact, pre, half_c, sb2, Cs, Gd, E, mu, am, gv)
         rd = np.empty(H)
-        for s in range(H):
-            rd[s] = relu_diag(Gd[s, s], half_c, sb2)
+        for s in range(H):  # pre-activation edges add sigma_b^2 after the dual map
+            rd[s] = relu_diag(Gd[s, s], half_c, 0.0) + sb2 if pre else relu_diag(Gd[s, s], half_c, sb2)
         cnt = np.zeros((n, max_d), dtype=np.int64)
         cnt[0, 0] = 1
         for t in range(1, H):
@@ -143,7 +143,7 @@ def _blocks(n, first_block, n_blocks, Cs, exact, half_c, sb2, gap, off, diag, me
 
 
 def block_kernel(n_nodes: int, first_block: int, n_blocks: int, Cs: np.ndarray, exact: bool,
-                 half_c: float, sb2: float) -> dict[str, np.ndarray]:
+                 half_c: float, sb2: float, pre: bool = False) -> dict[str, np.ndarray]:
     """Columns of the ``n_blocks * 3^(n-1)`` motifs from index ``first_block * 3^(n-1)`` on.
 
     ``gap``, ``offdiagonal``, ``rule12``: ``(K, M)`` (one contiguous row per correlation);
@@ -157,6 +157,7 @@ def block_kernel(n_nodes: int, first_block: int, n_blocks: int, Cs: np.ndarray, 
            "diagonal": np.empty(m), "output_mean": np.empty(m), "n_paths": np.empty(m, dtype=np.int64),
            "depth_sum": np.empty(m, dtype=np.int64), "paths0": np.empty(m, dtype=np.int64)}
     _blocks(int(n_nodes), int(first_block), int(n_blocks), np.ascontiguousarray(Cs, dtype=np.float64),
-            bool(exact), float(half_c), float(sb2), out["gap"], out["offdiagonal"], out["diagonal"],
-            out["output_mean"], out["rule12"], out["n_paths"], out["depth_sum"], out["paths0"])
+            bool(exact), bool(pre), float(half_c), float(sb2), out["gap"], out["offdiagonal"],
+            out["diagonal"], out["output_mean"], out["rule12"], out["n_paths"], out["depth_sum"],
+            out["paths0"])
     return out

@@ -37,7 +37,7 @@ ZERO, SKIP, LINEAR = int(Op.ZERO), int(Op.SKIP), int(Op.LINEAR)
 
 
 @njit(**NUMBA_FLAGS)
-def _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv):
+def _pair_recursion(ops, exact, pre, half_c, sb2, Cs, Gd, E, mu, am, gv):
     """2x2 recursion for two unit-norm centred inputs, vectorised over the correlations Cs.
 
     ``Gd[t, u]`` = <X_t,i, X_u,i> does not depend on C.  Only the differences
@@ -47,7 +47,12 @@ def _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv):
     diagonal; the mean cross terms are the same for both inputs and cancel.  So
     ``E`` is carried alone (the off-diagonal entry is ``Gd - E``) and the gap
     keeps its relative accuracy as C -> 1.
+
+    ``pre``: pre-activation edges (``X_t += sqrt(c/m) W s(X_s) + b``): the bias variance is
+    added after the dual map, and every mean is zero.
     """
+    sb_in = 0.0 if pre else sb2  # sigma_b^2 inside the dual map (post) or added to its output (pre)
+    sb_out = sb2 if pre else 0.0
     n = ops.shape[0]
     n_c = Cs.shape[0]
     Gd[0, 0] = 1.0
@@ -92,7 +97,7 @@ def _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv):
             for s in range(t):
                 op = ops[t, s]
                 if op == LINEAR:
-                    gd += relu_diag(Gd[s, s], half_c, sb2)
+                    gd += relu_diag(Gd[s, s], half_c, sb_in) + sb_out
                     for c in range(n_c):
                         E[t, t, c] += gv[s, c]
                 elif op == SKIP:
@@ -107,8 +112,8 @@ def _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv):
                                     E[t, t, c] += E[s, s2, c]
             Gd[t, t] = gd
             mu[t] = a_sum + m_sum if exact else 0.0
-        p = max(Gd[t, t] + sb2, 0.0)
-        am[t] = relu_mean_scalar(Gd[t, t], half_c, sb2) if exact else 0.0
+        p = max(Gd[t, t] + sb_in, 0.0)
+        am[t] = relu_mean_scalar(Gd[t, t], half_c, sb2) if (exact and not pre) else 0.0
         # the dual map's contribution to E at every C, if a linear edge leaves node t
         used = False
         for t2 in range(t + 1, n):
@@ -122,7 +127,7 @@ def _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv):
 
 
 @njit(parallel=True, **NUMBA_FLAGS)
-def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, counts):
+def _sweep(codes, n_nodes, Cs, exact, pre, half_c, sb2, gap, rule, diag, off, mean, counts):
     """One motif per task; ``diag`` and ``mean`` are (M,): they do not depend on C."""
     n_motifs = codes.shape[0]
     n_c = Cs.shape[0]
@@ -161,7 +166,7 @@ def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, c
         gv = np.empty((n_nodes, n_c))
         mu = np.empty(n_nodes)
         am = np.empty(n_nodes)
-        _pair_recursion(ops, exact, half_c, sb2, Cs, Gd, E, mu, am, gv)
+        _pair_recursion(ops, exact, pre, half_c, sb2, Cs, Gd, E, mu, am, gv)
         D = Gd[H, H]
         diag[k] = D
         mean[k] = mu[H]
@@ -178,7 +183,7 @@ def _sweep(codes, n_nodes, Cs, exact, half_c, sb2, gap, rule, diag, off, mean, c
 
 
 def sweep_kernel(codes: np.ndarray, n_nodes: int, Cs: np.ndarray, model: str, c_sigma: float,
-                 sigma_b: float) -> dict[str, np.ndarray]:
+                 sigma_b: float, edge: str = "post") -> dict[str, np.ndarray]:
     """Arrays of the compiled motif sweep (inputs validated by :func:`dagnngp.numerics.motif_sweep`)."""
     m, n_c = codes.shape[0], Cs.shape[0]
     n_edges = n_nodes * (n_nodes - 1) // 2
@@ -188,7 +193,7 @@ def sweep_kernel(codes: np.ndarray, n_nodes: int, Cs: np.ndarray, model: str, c_
     out["output_mean"] = np.empty(m)
     counts = np.zeros((m, n_edges + 1), dtype=np.int64)
     _sweep(np.ascontiguousarray(codes, dtype=np.int8), int(n_nodes),
-           np.ascontiguousarray(Cs, dtype=np.float64), model == "exact", 0.5 * float(c_sigma),
+           np.ascontiguousarray(Cs, dtype=np.float64), model == "exact", edge == "pre", 0.5 * float(c_sigma),
            float(sigma_b) ** 2, out["gap"], out["rule12"], out["diagonal"], out["offdiagonal"],
            out["output_mean"], counts)
     out["depth_counts"] = counts

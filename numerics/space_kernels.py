@@ -109,7 +109,8 @@ def column_names(plugins: Sequence[str], C: Sequence[float]) -> list[str]:
 def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
                   plugins: Sequence[str] = ("nngp", "rule12", "paths"), model: str = "exact",
                   c_sigma: float = 2.0, sigma_b: float = 0.0,
-                  keep: Sequence[str] | None = None, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                  keep: Sequence[str] | None = None, rows: np.ndarray | None = None,
+                  edge: str = "post") -> dict[str, np.ndarray]:
     """Columns of every motif with index in ``[start, stop)`` (one row per index).
 
     ``start`` and ``stop`` must be multiples of ``3^(n_nodes - 1)`` (the chunks of
@@ -117,7 +118,8 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
     (``"rule12"`` always compares with the paper model, which the rule approximates).
     ``keep``: only these column families (names before ``@``), by default all.  ``rows``: the
     positions (index - start) that will be used; the ``"ntk"`` plug-in computes only those
-    (NaN elsewhere), the compiled ones compute every row.
+    (NaN elsewhere), the compiled ones compute every row.  ``edge`` is the edge convention of
+    the ``"nngp"`` and ``"ntk"`` plug-ins (rule (12) is the paper's, for post-activation edges).
     """
     from dagnngp.space.enumerate import _check_nodes, _check_range
 
@@ -129,6 +131,9 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
     plugins = _check_plugins(plugins)
     Cs = np.asarray(check_correlations(C))
     check_model(model)
+    if edge not in ("post", "pre"):
+        raise ValueError(f"edge={edge!r} is not known; use 'post' or 'pre'")
+    pre = edge == "pre"
     c_sigma = check_c_sigma(c_sigma)
     sigma_b = float(sigma_b)
     if not np.isfinite(sigma_b) or sigma_b < 0:
@@ -143,7 +148,7 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
     cols: dict[str, np.ndarray] = {}
     out = None
     if "nngp" in plugins or "paths" in plugins:
-        out = block_kernel(n, first, n_blocks, Cs, model == "exact", 0.5 * c_sigma, sigma_b**2)
+        out = block_kernel(n, first, n_blocks, Cs, model == "exact", 0.5 * c_sigma, sigma_b**2, pre)
     if "nngp" in plugins:
         D = np.broadcast_to(out["diagonal"][None, :], out["gap"].shape)
         gap = out["gap"]
@@ -160,7 +165,7 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
         cols["diagonal"] = out["diagonal"]
         cols["output_mean"] = out["output_mean"]
     if "rule12" in plugins:
-        paper = out if (out is not None and model == "paper") else block_kernel(
+        paper = out if (out is not None and model == "paper" and not pre) else block_kernel(
             n, first, n_blocks, Cs, False, 0.5 * c_sigma, sigma_b**2)
         rule, pgap = paper["rule12"], paper["gap"]
         for k, lab in enumerate(labels):
@@ -177,14 +182,14 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
         if out is None:
             out = paper
     if "ntk" in plugins:
-        gap_n, ratio_n = _ntk_columns(n, a, b, Cs, model, c_sigma, sigma_b, rows)
+        gap_n, ratio_n = _ntk_columns(n, a, b, Cs, model, c_sigma, sigma_b, rows, edge)
         for k, lab in enumerate(labels):
             cols[f"ntk_gap@{lab}"] = gap_n[k]
         for k, lab in enumerate(labels):
             cols[f"ntk_gap_ratio@{lab}"] = ratio_n[k]
     if "paths" in plugins:
         if out is None:
-            out = block_kernel(n, first, n_blocks, Cs, model == "exact", 0.5 * c_sigma, sigma_b**2)
+            out = block_kernel(n, first, n_blocks, Cs, model == "exact", 0.5 * c_sigma, sigma_b**2, pre)
         P, dsum, p0 = out["n_paths"], out["depth_sum"], out["paths0"]
         with np.errstate(divide="ignore", invalid="ignore"):
             cols["n_paths"] = P
@@ -194,7 +199,7 @@ def chunk_columns(n_nodes: int, start: int, stop: int, C: Sequence[float],
 
 
 def _ntk_columns(n: int, start: int, stop: int, Cs: np.ndarray, model: str, c_sigma: float, sigma_b: float,
-                 rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                 rows: np.ndarray | None, edge: str = "post") -> tuple[np.ndarray, np.ndarray]:
     """``(K, M)`` NTK gaps and gap ratios; one engine call per motif covers every correlation.
 
     Kernel entries ``(i, j)`` depend only on inputs ``i`` and ``j``, so one Gram of ``1 + K`` unit
@@ -214,7 +219,7 @@ def _ntk_columns(n: int, start: int, stop: int, Cs: np.ndarray, model: str, c_si
     np.fill_diagonal(K0, 1.0)
     for r in (range(m) if rows is None else rows):
         theta = ntk(motif_of(n, start + int(r)), K0, model=model, c_sigma=c_sigma, sigma_b=sigma_b,
-                    check_psd=False).ntk
+                    edge=edge, check_psd=False).ntk
         a, d, off = theta[0, 0], np.diagonal(theta)[1:], theta[0, 1:]
         lam = 0.5 * (a + d) - np.sqrt((0.5 * (a - d)) ** 2 + off**2)
         gap[:, r] = lam

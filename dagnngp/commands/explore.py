@@ -68,6 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="kernel model (default exact)")
     r.add_argument("--c-sigma", type=finite_float, default=2.0, help="weight variance c_sigma (default 2)")
     r.add_argument("--sigma-b", type=finite_float, default=0.0, help="bias standard deviation (default 0)")
+    r.add_argument("--edge", choices=("post", "pre"), default="post",
+                   help="edge convention of the nngp and ntk plug-ins: post (the paper's, default) or pre")
     r.add_argument("--chunk-size", type=int_range(1), default=None, help="motifs per chunk (default 3^11)")
     r.add_argument("--scheduler", default=None,
                    help="inprocess, local (a LocalCluster) or a Dask scheduler address; default: "
@@ -112,7 +114,7 @@ def _spec(args: argparse.Namespace):  # -> RunSpec
     space = MotifSpace(args.nodes, has_path=args.has_path, n_linear=args.n_linear,
                        max_in_degree=args.max_in_degree, classes=args.classes)
     return RunSpec(space, C=tuple(C), plugins=tuple(args.plugins), model=args.model, c_sigma=args.c_sigma,
-                   sigma_b=args.sigma_b, chunk_size=args.chunk_size or DEFAULT_CHUNK,
+                   sigma_b=args.sigma_b, edge=args.edge, chunk_size=args.chunk_size or DEFAULT_CHUNK,
                    keep=tuple(args.keep) if args.keep else None)
 
 

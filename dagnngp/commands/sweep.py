@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of nodes (2..6; 5 nodes = 3^10 = 59,049 motifs; default 4)")
     parser.add_argument("--C", type=correlation, default=0.5, dest="C",
                         help="correlation of the two unit-norm centred inputs, in [-1, 1] (default 0.5)")
-    add_kernel_options(parser)
+    add_kernel_options(parser, edge=True)
     parser.add_argument("--top", type=int_range(0), default=10,
                         help="how many best and worst motifs to list (default 10)")
     parser.add_argument("--normalise", action="store_true",
@@ -43,7 +43,8 @@ def _relu_only(activation: str, activation_params: dict[str, float] | None) -> N
 
 def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10, *, c_sigma: float = 2.0,
                   sigma_b: float = 0.0, activation: str = "relu",
-                  activation_params: dict[str, float] | None = None, normalise: bool = False) -> dict:
+                  activation_params: dict[str, float] | None = None, normalise: bool = False,
+                  edge: str = "post") -> dict:
     """Everything ``dagnngp sweep`` prints, as a dict.
 
     ``normalise`` ranks by ``gap_ratio = gap_2x2 / K_ii`` (scale-free; also reported with
@@ -70,7 +71,7 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10, *, 
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
         raise ValueError(f"--top must be a non-negative int, got {top!r}")
     _relu_only(activation, activation_params)
-    res = sweep(nodes, [C], model=model, c_sigma=c_sigma, sigma_b=sigma_b)
+    res = sweep(nodes, [C], model=model, c_sigma=c_sigma, sigma_b=sigma_b, edge=edge)
     gap, rule = res.gap[:, 0], res.rule12[:, 0]
     with_path = np.flatnonzero(res.n_paths > 0)
     diag = res.diagonal[:, 0]
@@ -102,6 +103,7 @@ def sweep_summary(nodes: int, C: float, model: str = "exact", top: int = 10, *, 
         "activation": "relu",
         "c_sigma": float(c_sigma),
         "sigma_b": float(sigma_b),
+        "edge": edge,
         "n_motifs": len(res),
         "n_with_path": int(with_path.size),
         "rule12_below_gap": int(np.sum(diff < -tol)),
@@ -124,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
         print(dump_json(s))
         return 0
     print(f"{s['n_motifs']} motifs with {s['nodes']} nodes ({s['model']} model, relu, "
-          f"c_sigma = {s['c_sigma']:g}, sigma_b = {s['sigma_b']:g}), two unit-norm "
+          f"c_sigma = {s['c_sigma']:g}, sigma_b = {s['sigma_b']:g}"
+          f"{', pre-activation edges' if s['edge'] == 'pre' else ''}), two unit-norm "
           f"centred inputs with C = {s['C']:g}; {s['n_with_path']} have an input-output path")
     print(f"  rule (12) below the 2x2 gap: {s['rule12_below_gap']}, equal (rel. {EQUAL_RTOL:g}): "
           f"{s['rule12_equal_gap']}, above: {s['rule12_above_gap']}")

@@ -73,12 +73,16 @@ class RunSpec:
     c_sigma: float = 2.0
     sigma_b: float = 0.0
     chunk_size: int = DEFAULT_CHUNK
+    #: the edge convention of the nngp and ntk plug-ins (``"post"`` or ``"pre"``)
+    edge: str = "post"
     keep: tuple[str, ...] | None = None
     user: Callable[..., dict[str, Any]] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.space, MotifSpace):
             raise ValueError(f"space must be a MotifSpace, got {type(self.space).__name__}")
+        if self.edge not in ("post", "pre"):
+            raise ValueError(f"edge={self.edge!r} is not known; use 'post' or 'pre'")
         object.__setattr__(self, "C", check_correlations(self.C))
         object.__setattr__(self, "plugins", tuple([self.plugins] if isinstance(self.plugins, str)
                                                   else self.plugins))
@@ -98,6 +102,7 @@ class RunSpec:
             f"{self.user.__module__}.{getattr(self.user, '__qualname__', '?')}")
         return {"space": self.space.describe(), "C": list(self.C), "plugins": list(self.plugins),
                 "model": self.model, "c_sigma": float(self.c_sigma), "sigma_b": float(self.sigma_b),
+                **({"edge": self.edge} if self.edge != "post" else {}),
                 "chunk_size": int(self.chunk_size),
                 "keep": list(self.keep) if self.keep is not None else None, "user": user}
 
@@ -118,7 +123,7 @@ def chunk_table(spec: RunSpec, start: int, stop: int) -> Any:
     for name in STRUCTURE_COLUMNS:
         cols[name] = st[name]
     computed = chunk_columns(sp.n_nodes, start, stop, spec.C, spec.plugins, spec.model, spec.c_sigma,
-                             spec.sigma_b, keep=spec.keep, rows=idx - start)
+                             spec.sigma_b, keep=spec.keep, rows=idx - start, edge=spec.edge)
     everything = idx.size == stop - start
     local = idx - start
     for name in spec.stored_columns():
