@@ -268,6 +268,16 @@ def _split_terms(c: sympy.Expr) -> sympy.Expr:
     return e.xreplace({v: k for k, v in names.items()})
 
 
+def _simplify_terms(c: sympy.Expr) -> sympy.Expr:
+    """:func:`_split_terms`, then each monomial simplified alone (small coefficients only)."""
+    if sympy.count_ops(c) > 200:
+        return c
+    terms = Add.make_args(_split_terms(c))
+    if len(terms) > 12:
+        return c
+    return Add(*(sympy.simplify(t) for t in terms))
+
+
 def _nice(c: sympy.Expr) -> sympy.Expr:
     """The shortest of a few exact forms of a coefficient (by operation count, then length).
 
@@ -278,7 +288,7 @@ def _nice(c: sympy.Expr) -> sympy.Expr:
     if c.has(_ArcCosH):
         return c
     candidates = [c]
-    for form in (sympy.expand, _split_terms,
+    for form in (sympy.expand, _split_terms, _simplify_terms,
                  lambda e: sympy.simplify(e) if sympy.count_ops(e) < 60 else e):
         try:
             candidates.append(form(c))
