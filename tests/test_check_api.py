@@ -148,7 +148,8 @@ def test_hypothesis_shrinks_drawn_inputs_to_a_small_example():
         lambda case: float(case.mu0.min()))
     (outcome,) = run_checks(only="means-non-negative")
     X = np.array(outcome.evidence["minimal_counterexample"]["inputs"]["X"])
-    assert X.shape == (1, 1) and X[0, 0] < 0
+    # drawn from up to 4 x 4 inputs; Hypothesis' shrinker ends at one or two entries, one of them negative
+    assert X.size <= 2 and X.mean(axis=1).min() < 0
 
 
 def test_an_unconfirmed_counterexample_is_not_an_expected_failure(monkeypatch, alpha):

@@ -24,8 +24,9 @@ FIND = settings(max_examples=500, derandomize=True, database=None)
 
 def test_general_grams_find_the_skip_edge_counterexample_and_shrink_it():
     K0, mu0 = find(general_grams(n_inputs=(1, 4), dim=(1, 4)), skip_lowers, settings=FIND)
-    # shrunk to one input with a negative mean: the skip edge's cross term lowers the diagonal itself
-    assert K0.shape == (1, 1) and mu0[0] < 0
+    # shrunk towards one input with a negative mean (the skip edge's cross term lowers the diagonal
+    # itself); where the shrinker stops depends on its path, so "small" is at most two inputs
+    assert K0.shape[0] <= 2 and mu0.min() < 0
     K0, mu0 = find(general_grams(n_inputs=2, dim=(1, 4)), skip_lowers, settings=FIND)
     assert K0.shape == (2, 2) and (mu0 < 0).any()
 
@@ -42,8 +43,8 @@ def test_rank_deficient_and_degenerate_sets_are_drawn():
                  lambda g: np.linalg.matrix_rank(g[0], tol=1e-9 * max(1.0, np.abs(g[0]).max())) < 3,
                  settings=FIND)
     assert np.linalg.matrix_rank(K0) < 3
-    X = find(general_inputs(n_inputs=3, dim=3), lambda X: np.allclose(X[0], -X[1]) and X[0].any(),
-             settings=FIND)
+    X = find(general_inputs(n_inputs=3, dim=3),
+             lambda X: np.array_equal(X[0], -X[1]) and np.abs(X[0]).max() > 1e-3, settings=FIND)
     np.testing.assert_array_equal(X[0], -X[1])
 
 
