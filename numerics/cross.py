@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from dagnngp.motif import Motif
+from dagnngp.numerics.reference import _input_array
 from dagnngp.theory.spec import KernelSpec, resolve_spec
 
 __all__ = [
@@ -103,18 +104,7 @@ def _is_numpy(X: Any) -> bool:
 def _inputs(X: Any, name: str) -> Any:
     """Validate an input set (N x d, real, finite); NumPy integers become float64."""
     if _is_numpy(X):
-        arr = np.asarray(X)
-        if arr.dtype.kind in "biu":
-            arr = arr.astype(np.float64)
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D array of N inputs (N x d), got shape {arr.shape}")
-        if arr.dtype not in (np.float32, np.float64):
-            raise ValueError(f"{name} must hold real numbers (float32 or float64), got dtype {arr.dtype}")
-        if arr.shape[0] == 0 or arr.shape[1] == 0:
-            raise ValueError(f"{name} must have at least one input and one feature, got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} has a non-finite entry (NaN or inf)")
-        return arr
+        return _input_array(X, name)
     from dagnngp.numerics.xp import array_namespace
 
     xp = array_namespace(X)
