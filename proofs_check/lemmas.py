@@ -244,6 +244,7 @@ class Case:
     _kernels: Callable[[Motif], np.ndarray] | None = field(default=None, repr=False)
     _scale: float = field(default=0.0, repr=False)
     _estimated: bool = field(default=False, repr=False)  # kernels from finite networks
+    _ntks: Callable[[Motif, bool], np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def motif(self) -> Motif:
@@ -299,22 +300,27 @@ class Case:
     def ntk(self, motif: Motif | str | None = None, readout: bool = True) -> np.ndarray:
         """The output NTK (N x N) of ``motif`` at these inputs (:func:`dagnngp.numerics.ntk`).
 
-        Monte Carlo confirmation estimates NNGP kernels only; a claim that reads the NTK is confirmed by
-        the analytic kernels alone (``confirm=None``).
+        While a counterexample is being confirmed it is the empirical NTK of finite networks
+        (:func:`dagnngp.numerics.sampling.monte_carlo_ntk`), as :meth:`kernel` is their Gram.
 
         >>> case = Case((Motif.parse("2"),), correlations([0.0])[0])
         >>> float(case.ntk()[0, 0])  # K + Theta_H: 1 + 1 on the diagonal
         2.0
         """
-        from dagnngp.numerics.reference import ntk
 
-        if self._estimated:
-            raise ValueError("Monte Carlo confirmation covers claims about the NNGP kernel (case.kernel); "
-                             "register a claim that reads case.ntk with confirm=None")
         m = self.motif if motif is None else Motif.coerce(motif)
-        K = np.asarray(ntk(m, self.K0, self.mu0, spec=self.spec, readout=readout, backend="numpy").ntk)
+        if self._ntks is not None:
+            K = self._ntks(m, readout)
+        else:
+            K = _analytic_ntk(m, self.inputs, self.spec, readout)
         self._scale = max(self._scale, float(np.abs(K).max(initial=0.0)))
         return K
+
+
+def _analytic_ntk(m: Motif, inputs: Inputs, spec: Any, readout: bool) -> np.ndarray:
+    from dagnngp.numerics.reference import ntk
+
+    return np.asarray(ntk(m, inputs.K0, inputs.mu0, spec=spec, readout=readout, backend="numpy").ntk)
 
 
 def _analytic_kernel(m: Motif, inputs: Inputs, spec: Any) -> np.ndarray:
@@ -451,7 +457,7 @@ class MonteCarlo:
 
 def _confirm(fn: Callable[[Case], object], case: Case, mc: MonteCarlo, quick: bool) -> dict[str, object]:
     """Monte Carlo estimate of a counterexample's margin, its jackknife standard error and the verdict."""
-    from dagnngp.numerics.sampling import monte_carlo
+    from dagnngp.numerics.sampling import monte_carlo, monte_carlo_ntk
 
     width = mc.quick_width if quick else mc.width
     draws = mc.quick_draws if quick else mc.draws
@@ -468,14 +474,31 @@ def _confirm(fn: Callable[[Case], object], case: Case, mc: MonteCarlo, quick: bo
             runs[m] = monte_carlo(m, X, width=width, draws=draws, seed=mc.seed, progress=False, **options)
         return runs[m]
 
-    # the point estimate from the mean Grams runs the networks of every motif the claim reads
-    point, _ = _margin(fn(Case(case.motifs, case.inputs, spec, lambda m: run(m).mean, _estimated=True)))
+    ntk_runs: dict[Motif, Any] = {}
+
+    def run_ntk(m: Motif) -> Any:  # explicit networks: their empirical NTK with and without the readout
+        if m not in ntk_runs:
+            r = monte_carlo_ntk(m, X, width, draws, seed=mc.seed, readout=True, progress=False, **options)
+            ntk_runs[m] = (r, {True: r.samples, False: r.samples - r.nngp_samples})
+        return ntk_runs[m]
+
+    def ntk_mean(m: Motif, readout: bool) -> np.ndarray:
+        return run_ntk(m)[1][readout].mean(axis=0)
+
+    # the point estimate from the mean Grams (and NTKs) runs the networks of every motif the claim reads
+    point, _ = _margin(fn(Case(case.motifs, case.inputs, spec, lambda m: run(m).mean, _estimated=True,
+                               _ntks=ntk_mean)))
     totals = {m: r.samples.sum(axis=0) for m, r in runs.items()}
+    ntk_totals = {(m, ro): s.sum(axis=0) for m, (_, by) in ntk_runs.items() for ro, s in by.items()}
     loo = []
     for i in range(draws):  # jackknife: leave draw i out of every motif's average
         def held_out(m: Motif, i: int = i) -> np.ndarray:
             return (totals[m] - runs[m].samples[i]) / (draws - 1)
-        loo.append(_margin(fn(Case(case.motifs, case.inputs, spec, held_out, _estimated=True)))[0])
+
+        def held_out_ntk(m: Motif, readout: bool, i: int = i) -> np.ndarray:
+            return (ntk_totals[(m, readout)] - ntk_runs[m][1][readout][i]) / (draws - 1)
+        loo.append(_margin(fn(Case(case.motifs, case.inputs, spec, held_out, _estimated=True,
+                                   _ntks=held_out_ntk)))[0])
     loo_arr = np.array(loo)
     stderr = math.sqrt((draws - 1) / draws * float(((loo_arr - loo_arr.mean()) ** 2).sum()))
     alpha = family_alpha()
@@ -483,10 +506,16 @@ def _confirm(fn: Callable[[Case], object], case: Case, mc: MonteCarlo, quick: bo
     t = point / stderr if stderr > 0 else (-math.inf if point < 0 else 0.0)
     kernels = {}
     agree = True
+    n_cmp = 2 * (len(runs) + len(ntk_runs))
     for m, r in runs.items():
         cmp = statistics.compare_to_mc(_analytic_kernel(m, case.inputs, spec), r.mean, r.stderr, draws,
-                                       alpha=alpha / (2 * len(runs)), bias_se=statistics.FINITE_WIDTH_BIAS_SE)
+                                       alpha=alpha / n_cmp, bias_se=statistics.FINITE_WIDTH_BIAS_SE)
         kernels[str(m)] = cmp.as_dict()
+        agree = agree and not cmp.rejected
+    for m, (r, _) in ntk_runs.items():
+        cmp = statistics.compare_to_mc(_analytic_ntk(m, case.inputs, spec, True), r.mean, r.stderr, draws,
+                                       alpha=alpha / n_cmp, bias_se=statistics.FINITE_WIDTH_BIAS_SE)
+        kernels[f"{m} (NTK)"] = cmp.as_dict()
         agree = agree and not cmp.rejected
     return {"width": width, "draws": draws, "seed": mc.seed, "margin": point, "stderr": stderr, "t": t,
             "threshold": threshold, "alpha": alpha, "confirmed": bool(t < -threshold),

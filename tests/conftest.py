@@ -62,10 +62,11 @@ FALSE_ALARM_SHARES: dict[str, float] = {
     "test_cli_paths.py::test_check_full_mode_has_no_unexpected_verdict": 5e-5,
     "test_cli_paths.py::test_report_full_mode": 5e-5,
     # the quick report's checks section (module fixture of test_report.py)
-    "test_report.py::test_checks_audit_and_nas": 4e-5,
+    "test_report.py::test_checks_audit_and_nas": 3.5e-5,
     # Monte Carlo confirmation of a counterexample found through the check API
     "test_check_api.py::test_hypothesis_finds_a_minimal_counterexample_and_finite_networks_confirm_it": 5e-6,
     "test_check_api.py::test_an_unconfirmed_counterexample_is_not_an_expected_failure": 5e-6,
+    "test_check_api.py::test_claims_may_read_the_ntk_and_finite_networks_confirm_them": 5e-6,
 }
 assert math.isclose(sum(FALSE_ALARM_SHARES.values()), SUITE_FALSE_ALARM, rel_tol=1e-12), (
     "the shares must add up to the suite's false-alarm budget")
