@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from dagnngp.numerics.numba_dual import NUMBA_FLAGS
-from dagnngp.numerics.numba_program import CHUNK, Prepared, _chunk, main_pass_args
+from dagnngp.numerics.numba_program import CHUNK, Prepared, _chunk, _load_inputs, _store, main_pass_args
 
 __all__ = ["relu_cross_rows"]
 
@@ -42,25 +42,12 @@ def _cross_rows(main, main_slot, main_slot_e, main_coef, par, root, row_factor, 
         i = row0 + r
         for j0 in range(0, n, CHUNK):
             nb = min(CHUNK, n - j0)
-            if k0_slot >= 0:
-                for jj in range(nb):
-                    S[k0_slot, jj] = K[r, j0 + jj]
-            if ek0_slot >= 0:  # the input's gap in units of the input norms, as the square kernel forms it
-                dn_i = wn[0, i]
-                w_i = wn[1, i]
-                for jj in range(nb):
-                    S[ek0_slot, jj] = 0.5 * (dn_i + wn[0, j0 + jj]) - (K[r, j0 + jj] * w_i) * wn[1, j0 + jj]
+            _load_inputs(k0_slot, ek0_slot, wn, K[r], i, j0, nb, S)  # read before it is overwritten
             _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, wn, i, j0, nb,
                    S)
-            for jj in range(nb):
-                K[r, j0 + jj] = S[out_slot, jj]
-                x = K[r, j0 + jj]
-                bad += (x - x) != 0.0
+            bad += _store(S, out_slot, K, r, j0, nb)
             if ntk_slot >= 0:
-                for jj in range(nb):
-                    out2[r, j0 + jj] = S[ntk_slot, jj]
-                    x = out2[r, j0 + jj]
-                    bad += (x - x) != 0.0
+                bad += _store(S, ntk_slot, out2, r, j0, nb)
     return bad
 
 

@@ -421,14 +421,41 @@ def _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_f
                     S[o, jj] += f0 * col_factor[g, j0 + jj]
 
 
-@njit(**NUMBA_FLAGS)
-def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, wn,
-         out_slot, ntk_slot, diag_out, diag_ntk, k0rows, r, r0, sym, out, out2, S):
-    """Write output row ``r`` (and NTK row into ``out2`` when ``ntk_slot >= 0``); count non-finite values.
+@njit(inline="always", **NUMBA_FLAGS)
+def _load_inputs(k0_slot, ek0_slot, wn, k0row, i, j0, nb, S):
+    """Put the input Gram's entries ``(i, j0 .. j0 + nb)`` (``k0row``) and their gaps into the scratch.
+
+    The gap is in units of the input norms: ``1 - C0`` for non-zero rows.
+    """
+    if k0_slot >= 0:
+        for jj in range(nb):
+            S[k0_slot, jj] = k0row[j0 + jj]
+    if ek0_slot >= 0:
+        dn_i = wn[0, i]
+        w_i = wn[1, i]
+        for jj in range(nb):
+            S[ek0_slot, jj] = 0.5 * (dn_i + wn[0, j0 + jj]) - (k0row[j0 + jj] * w_i) * wn[1, j0 + jj]
+
+
+@njit(inline="always", **NUMBA_FLAGS)
+def _store(S, slot, dst, r, j0, nb):
+    """Copy scratch slot ``slot`` into ``dst[r, j0 .. j0 + nb]``; the number of non-finite values stored.
 
     Each value is tested as stored (after a cast to float32 it may overflow) by
     ``x - x != 0``, true only for NaN and inf, so the test vectorises with the copy.
     """
+    bad = 0
+    for jj in range(nb):
+        dst[r, j0 + jj] = S[slot, jj]
+        x = dst[r, j0 + jj]
+        bad += (x - x) != 0.0
+    return bad
+
+
+@njit(**NUMBA_FLAGS)
+def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, k0_slot, ek0_slot, wn,
+         out_slot, ntk_slot, diag_out, diag_ntk, k0rows, r, r0, sym, out, out2, S):
+    """Write output row ``r`` (and NTK row into ``out2`` when ``ntk_slot >= 0``); count non-finite values."""
     wide_vectors()
     n = k0rows.shape[1]
     i = r0 + r
@@ -436,24 +463,11 @@ def _row(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_fac
     bad = 0
     for j0 in range(jstart, n, CHUNK):
         nb = min(CHUNK, n - j0)
-        if k0_slot >= 0:
-            for jj in range(nb):
-                S[k0_slot, jj] = k0rows[r, j0 + jj]
-        if ek0_slot >= 0:  # the input's gap in units of the input norms: 1 - C0 for non-zero rows
-            dn_i = wn[0, i]
-            w_i = wn[1, i]
-            for jj in range(nb):
-                S[ek0_slot, jj] = 0.5 * (dn_i + wn[0, j0 + jj]) - (k0rows[r, j0 + jj] * w_i) * wn[1, j0 + jj]
+        _load_inputs(k0_slot, ek0_slot, wn, k0rows[r], i, j0, nb, S)
         _chunk(main, main_slot, main_slot_e, main_coef, par, root, row_factor, col_factor, wn, i, j0, nb, S)
-        for jj in range(nb):
-            out[r, j0 + jj] = S[out_slot, jj]
-            x = out[r, j0 + jj]
-            bad += (x - x) != 0.0
+        bad += _store(S, out_slot, out, r, j0, nb)
         if ntk_slot >= 0:
-            for jj in range(nb):
-                out2[r, j0 + jj] = S[ntk_slot, jj]
-                x = out2[r, j0 + jj]
-                bad += (x - x) != 0.0
+            bad += _store(S, ntk_slot, out2, r, j0, nb)
     out[r, i] = diag_out[i]
     x = out[r, i]
     bad += (x - x) != 0.0
