@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from dagnngp.numerics.numba_dual import NUMBA_FLAGS, relu_diag, relu_gap_eps
-from dagnngp.numerics.numba_sweep import _pair_recursion
+from dagnngp.numerics.numba_dual import NUMBA_FLAGS, relu_diag
+from dagnngp.numerics.numba_sweep import _depth_gaps, _pair_recursion
 
 __all__ = ["block_kernel"]
 
@@ -37,12 +37,7 @@ def _blocks(n, first_block, n_blocks, Cs, exact, pre, half_c, sb2, gap, off, dia
     block = 3 ** H
     n_prefix = (n * (n - 1)) // 2 - H  # edges not into the output
     max_d = H + 1
-    gd_table = np.empty((max_d, n_c))
-    for c in range(n_c):
-        g = 1.0 - min(max(Cs[c], -1.0), 1.0)
-        for d in range(max_d):
-            gd_table[d, c] = g
-            g = relu_gap_eps(g)
+    gd_table = _depth_gaps(Cs, max_d)
     for b in prange(n_blocks):
         p = first_block + b
         ops = np.zeros((n, n), dtype=np.int8)

@@ -126,6 +126,19 @@ def _pair_recursion(ops, exact, pre, half_c, sb2, Cs, Gd, E, mu, am, gv):
                 gv[t, c] = w * relu_gap_eps(E[t, t, c] * inv_p)
 
 
+@njit(**NUMBA_FLAGS)
+def _depth_gaps(Cs, max_d):
+    """``table[d, c] = 1 - h^d(C_c)`` for every depth ``d < max_d``: rule (12)'s terms, motif-independent."""
+    n_c = Cs.shape[0]
+    table = np.empty((max_d, n_c))
+    for c in range(n_c):
+        g = 1.0 - min(max(Cs[c], -1.0), 1.0)
+        for d in range(max_d):
+            table[d, c] = g
+            g = relu_gap_eps(g)
+    return table
+
+
 @njit(parallel=True, **NUMBA_FLAGS)
 def _sweep(codes, n_nodes, Cs, exact, pre, half_c, sb2, gap, rule, diag, off, mean, counts):
     """One motif per task; ``diag`` and ``mean`` are (M,): they do not depend on C."""
@@ -133,12 +146,7 @@ def _sweep(codes, n_nodes, Cs, exact, pre, half_c, sb2, gap, rule, diag, off, me
     n_c = Cs.shape[0]
     max_d = counts.shape[1]
     # rule (12) needs 1 - h^d(C) for every depth d; the same for every motif
-    gd_table = np.empty((max_d, n_c))
-    for c in range(n_c):
-        g = 1.0 - min(max(Cs[c], -1.0), 1.0)
-        for d in range(max_d):
-            gd_table[d, c] = g
-            g = relu_gap_eps(g)
+    gd_table = _depth_gaps(Cs, max_d)
     H = n_nodes - 1
     for k in prange(n_motifs):
         ops = np.zeros((n_nodes, n_nodes), dtype=np.int8)
