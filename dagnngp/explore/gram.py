@@ -119,7 +119,7 @@ def gram_to_zarr(
     """
     import zarr
 
-    from dagnngp.explore.run import _bar, _optional
+    from dagnngp.explore.run import _bar, _optional, dask_client
     from dagnngp.motif import Motif
 
     m = Motif.coerce(motif)
@@ -168,18 +168,7 @@ def gram_to_zarr(
                 bar.update(1)
         else:
             distributed = _optional("distributed")
-            own = []
-            if client is None:
-                if mode == "local":
-                    cluster = distributed.LocalCluster(
-                        n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                        dashboard_address=None, env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
-                    own.append(cluster)
-                    client = distributed.Client(cluster)
-                else:
-                    client = distributed.Client(mode)
-                own.insert(0, client)
-            try:
+            with dask_client(mode, n_workers, client) as client:
                 [a_f, b_f] = client.scatter([A, B], broadcast=True)
                 futures = [client.submit(_compute_block, os.fspath(path), str(m), a_f, b_f, i, j, block, kind,
                                          kernel_options, key=f"gram-{i}-{j}-{os.getpid()}", retries=3)
@@ -187,9 +176,6 @@ def gram_to_zarr(
                 for fut in distributed.as_completed(futures):
                     fut.result()
                     bar.update(1)
-            finally:
-                for obj in own:
-                    obj.close()
     finally:
         bar.close()
     return os.fspath(path)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,31 +275,44 @@ def _run_inprocess(spec: RunSpec, out: Path, todo: Sequence[tuple[int, int]], ba
     return rows
 
 
-def _run_dask(spec: RunSpec, out: Path, todo: Sequence[tuple[int, int]], mode: str,
-              n_workers: int | None, client: Any, bar: Any) -> int:
+@contextmanager
+def dask_client(mode: str, n_workers: int | None = None, client: Any = None) -> Iterator[Any]:
+    """A ``distributed.Client``: ``client`` itself, a new LocalCluster's (``mode="local"``, ``n_workers``
+    single-threaded processes) or one connected to the scheduler at address ``mode``.
+
+    What it starts, it closes on exit.
+    """
     distributed = _optional("distributed")
+    if client is not None:
+        yield client
+        return
     own = []
-    if client is None:
+    try:
         if mode == "local":
-            n = n_workers or os.cpu_count() or 1
-            cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                               dashboard_address=None,
+            cluster = distributed.LocalCluster(n_workers=n_workers or os.cpu_count() or 1,
+                                               threads_per_worker=1, processes=True, dashboard_address=None,
                                                env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
             own.append(cluster)
             client = distributed.Client(cluster)
         else:
             client = distributed.Client(mode)
         own.insert(0, client)
+        yield client
+    finally:
+        for obj in own:
+            obj.close()
+
+
+def _run_dask(spec: RunSpec, out: Path, todo: Sequence[tuple[int, int]], mode: str,
+              n_workers: int | None, client: Any, bar: Any) -> int:
+    distributed = _optional("distributed")
     rows = 0
-    try:
+    with dask_client(mode, n_workers, client) as client:
         futures = [client.submit(_write_chunk, spec, os.fspath(out), a, b, key=f"chunk-{a}-{b}-{os.getpid()}",
                                  retries=3) for a, b in todo]
         for fut in distributed.as_completed(futures):
             rows += fut.result()[2]
             bar.update(1)
-    finally:
-        for obj in own:
-            obj.close()
     return rows
 
 
