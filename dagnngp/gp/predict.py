@@ -115,6 +115,16 @@ def _host(A: Any) -> np.ndarray:
     return np.asarray(A)
 
 
+def _train_and_cross(train: object, test_train: object, train_name: str,
+                     cross_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The square train kernel and the test x train kernel with as many columns, validated."""
+    A = _matrix(train, train_name, (None, None))
+    n = A.shape[0]
+    if A.shape != (n, n):
+        raise ValueError(f"{train_name} must be square, got {A.shape}")
+    return A, _matrix(test_train, cross_name, (None, n))
+
+
 def _matrix(A: Any, name: str, shape: tuple[int | None, ...]) -> np.ndarray:
     arr = _host(A)
     if arr.dtype.kind in "biu":
@@ -183,11 +193,8 @@ def gp_posterior(k_train: Any, k_test_train: Any, y: Any, k_test: Any = None, *,
     >>> gp_posterior(K, np.array([[0.5, 0.5]]), [2.0, 2.0], noise=0.5).mean.round(6).tolist()
     [1.0]
     """
-    A = _matrix(k_train, "k_train", (None, None))
+    A, Ks = _train_and_cross(k_train, k_test_train, "k_train", "k_test_train")
     n = A.shape[0]
-    if A.shape != (n, n):
-        raise ValueError(f"k_train must be square, got {A.shape}")
-    Ks = _matrix(k_test_train, "k_test_train", (None, n))
     m = Ks.shape[0]
     yy = _targets(y, n)
     s2 = _nonneg(noise, "noise")
@@ -252,11 +259,8 @@ def gd_ensemble(ntk_train: Any, ntk_test_train: Any, y: Any, *, nngp_train: Any 
     >>> gd_ensemble(Th, Th, [1.0, -1.0], t=0.0).mean.tolist()      # untrained: the prior mean
     [0.0, 0.0]
     """
-    Th = _matrix(ntk_train, "ntk_train", (None, None))
+    Th, Ths = _train_and_cross(ntk_train, ntk_test_train, "ntk_train", "ntk_test_train")
     n = Th.shape[0]
-    if Th.shape != (n, n):
-        raise ValueError(f"ntk_train must be square, got {Th.shape}")
-    Ths = _matrix(ntk_test_train, "ntk_test_train", (None, n))
     m = Ths.shape[0]
     yy = _targets(y, n)
     tt = _time(t)
