@@ -33,6 +33,7 @@ import numpy as np
 
 from dagnngp.motif import Motif
 from dagnngp.numerics.activations import ActivationMaps, get_activation
+from dagnngp.numerics.activations import _namespace as array_namespace_of
 from dagnngp.numerics.dual import gram_gap
 from dagnngp.numerics.engine import run_program
 from dagnngp.numerics.validate import (
@@ -559,7 +560,7 @@ def edge_gap_maps(act: ActivationMaps, sigma_b: float, edge: str, diagonal=np.di
         else:
             Q, EQ = theta
         de, dq = diagonal(e), diagonal(Q)
-        xp = _namespace_of(K)
+        xp = array_namespace_of(K)
         rq = xp.sqrt(xp.clip(dq, 0.0, None))
         re_ = xp.sqrt(xp.clip(de, 0.0, None))
         a = re_ * rq
@@ -568,14 +569,6 @@ def edge_gap_maps(act: ActivationMaps, sigma_b: float, edge: str, diagonal=np.di
         return e * Q, gap
 
     return dual_gap, tangent_gap
-
-
-def _namespace_of(x):
-    if isinstance(x, np.ndarray):
-        return np
-    from dagnngp.numerics.xp import array_namespace
-
-    return array_namespace(x)
 
 
 def _evaluate(m: Motif, model: str, K0, mu0, act: ActivationMaps, sigma_b: float, edge: str,
